@@ -1,0 +1,1 @@
+@main struct Moss { static func main() {} }
