@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MossStoreTests",
-            dependencies: ["MossStore"]
+            dependencies: ["MossStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "MossCoreTests",
