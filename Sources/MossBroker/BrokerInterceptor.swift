@@ -70,6 +70,8 @@ public protocol BrokerInterceptor: Sendable {
     func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool
     /// Whether a message on `topic` from `source` may reach the MQTT subscriber `client`.
     func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool
+    /// Whether ``publishAccepted(_:from:)`` wants to be called (skipped on the hot path when false).
+    var observesAcceptedPublishes: Bool { get }
     /// A publish accepted from an MQTT client, offered to the non-MQTT endpoints.
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity)
 }
@@ -91,6 +93,8 @@ public struct DefaultBrokerInterceptor: BrokerInterceptor {
     public func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool { true }
 
     public func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool { true }
+
+    public var observesAcceptedPublishes: Bool { false }
 
     public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {}
 }

@@ -1,13 +1,29 @@
 public import Logging
+import MossMQTT
+import NIOConcurrencyHelpers
 public import NIOCore
+import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The MQTT broker as a `Service`: binds its listeners in `run()` and serves until graceful shutdown.
-/// (Skeleton: the real implementation replaces this body.)
 public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
     public let configuration: BrokerConfiguration
     private let logger: Logger
+    private let persistence: (any BrokerPersistence)?
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let core: BrokerCore
+    private let registry = ConnectionRegistry()
+    private let bound: EventLoopPromise<[BoundListener]>
+    private let boundValue = NIOLockedValueBox<[BoundListener]>([])
 
+    /// - Parameters:
+    ///   - eventLoopGroup: where connections run; by default one event loop per CPU this process may use.
     public init(
         configuration: BrokerConfiguration,
         persistence: (any BrokerPersistence)? = nil,
@@ -17,20 +33,207 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.persistence = persistence
+        if let eventLoopGroup {
+            self.group = eventLoopGroup
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: usableCPUCount())
+            self.ownsGroup = true
+        }
+        let timerLoop = group.next()
+        self.core = BrokerCore(limits: configuration.limits, interceptor: interceptor, timerLoop: timerLoop, logger: logger)
+        self.bound = timerLoop.makePromise()
     }
 
     public var description: String { "MQTTBroker" }
 
     public func run() async throws {
-        try await gracefulShutdown()
+        do {
+            if let persistence {
+                core.restore(try await persistence.loadBrokerState())
+            }
+            var servers: [any Channel] = []
+            var listeners: [BoundListener] = []
+            do {
+                for listener in configuration.listeners {
+                    let channel = try await bind(listener)
+                    servers.append(channel)
+                    let port = channel.localAddress?.port ?? listener.port
+                    listeners.append(BoundListener(name: listener.name, host: listener.host, port: port, tls: listener.tls != nil))
+                    logger.info(
+                        "MQTT listener bound",
+                        metadata: ["mqtt.listener": "\(listener.name)", "mqtt.host": "\(listener.host)", "mqtt.port": "\(port)"]
+                    )
+                }
+            } catch {
+                for server in servers { try? await server.close() }
+                throw error
+            }
+            boundValue.withLockedValue { $0 = listeners }
+            bound.succeed(listeners)
+
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await self.writeBehind() }
+                try? await gracefulShutdown()
+                tasks.cancelAll()
+            }
+            await stop(servers: servers)
+        } catch {
+            bound.fail(error)
+            await shutDownGroup()
+            throw error
+        }
+        await shutDownGroup()
     }
 
     /// Waits until every listener is bound and returns them (with the real ports).
-    public func boundListeners() async throws -> [BoundListener] { [] }
+    public func boundListeners() async throws -> [BoundListener] {
+        try await bound.futureResult.get()
+    }
 
     /// Publishes a message from a non-MQTT endpoint (a function, the shadow service, the cloud).
-    public func inject(_ message: BrokerMessage, from endpoint: String) {}
+    public func inject(_ message: BrokerMessage, from endpoint: String) {
+        core.countReceived()
+        let routed = Message(
+            topic: message.topic,
+            payload: message.payload,
+            qos: message.qos,
+            retain: message.retain,
+            properties: Message.forwardedProperties(of: message.properties),
+            expiryInterval: message.properties.messageExpiryInterval,
+            publisherClientID: nil
+        )
+        core.route(routed, from: .endpoint(endpoint), publisher: nil)
+    }
 
     /// A snapshot of listeners, clients and counters.
-    public func statistics() -> BrokerStatistics { BrokerStatistics() }
+    public func statistics() -> BrokerStatistics {
+        let counters = core.counters
+        return BrokerStatistics(
+            listeners: boundValue.withLockedValue { $0 },
+            clients: registry.clients.sorted { $0.clientID < $1.clientID },
+            sessions: core.sessionCount,
+            retainedMessages: core.retainedCount,
+            messagesReceived: counters.received,
+            messagesSent: counters.sent,
+            messagesDropped: counters.dropped
+        )
+    }
+
+    // MARK: Listeners
+
+    private func bind(_ listener: ListenerConfiguration) async throws -> any Channel {
+        let sslContext = try listener.tls.map { try Self.makeSSLContext($0) }
+        let context = ListenerContext(
+            name: listener.name,
+            isTLS: listener.tls != nil,
+            thingsByFingerprint: listener.tls?.thingsByFingerprint ?? [:]
+        )
+        let limits = configuration.limits
+        let core = self.core
+        let registry = self.registry
+        let logger = self.logger
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard registry.reserveSocket(limit: limits.maximumConnections) else {
+                    logger.warning("Connection limit reached; refusing connection",
+                                   metadata: ["mqtt.max_connections": "\(limits.maximumConnections)"])
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = MQTTConnectionHandler(
+                        core: core,
+                        listener: context,
+                        eventLoop: channel.eventLoop,
+                        logger: logger,
+                        registry: registry
+                    )
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    try sync.addHandler(ByteToMessageHandler(MQTTPacketDecoder(maximumPacketSize: limits.maximumPacketSize)))
+                    try sync.addHandler(handler)
+                    registry.add(handler)
+                }
+            }
+            .bind(host: listener.host, port: listener.port)
+            .get()
+    }
+
+    private static func makeSSLContext(_ tls: MutualTLSConfiguration) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.trustRoots = .file(tls.trustedCAPath)
+        configuration.certificateVerification = tls.requireClientCertificate ? .noHostnameVerification : .none
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    // MARK: Persistence and shutdown
+
+    private func writeBehind() async {
+        guard persistence != nil else { return }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: configuration.persistenceInterval)
+            } catch {
+                return
+            }
+            await flushChanges()
+        }
+    }
+
+    private func flushChanges() async {
+        guard let persistence else { return }
+        let changes = core.takeChanges()
+        guard !changes.isEmpty else { return }
+        do {
+            try await persistence.saveBrokerChanges(changes)
+        } catch {
+            logger.error("Could not save broker state", metadata: ["mqtt.error": "\(error)"])
+        }
+    }
+
+    private func stop(servers: [any Channel]) async {
+        for server in servers { try? await server.close() }
+        let open = registry.handlers
+        for handler in open { handler.shutDown() }
+        // Give clients a moment to receive their DISCONNECT; then state is saved and loops stop.
+        for _ in 0..<200 where registry.socketCount > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await flushChanges()
+        logger.info("MQTT broker stopped", metadata: ["mqtt.closed_connections": "\(open.count)"])
+    }
+
+    private func shutDownGroup() async {
+        guard ownsGroup else { return }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// CPUs this process may run on (its affinity mask, which `taskset` narrows and NIO's `System.coreCount` ignores),
+/// read from the `Cpus_allowed` line of /proc/self/status.
+func usableCPUCount() -> Int {
+    #if canImport(Glibc)
+    if let file = fopen("/proc/self/status", "r") {
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard text.hasPrefix("Cpus_allowed:") else { continue }
+            let count = text.dropFirst("Cpus_allowed:".count).reduce(0) { total, character in
+                total + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+            }
+            if count > 0 { return min(count, System.coreCount) }
+        }
+    }
+    #endif
+    return System.coreCount
 }
