@@ -72,12 +72,14 @@ public enum MQTTTopic {
 
     /// A `$share/{group}/{filter}` subscription split into its parts; nil for an ordinary filter.
     public static func sharedSubscription(_ filter: String) throws(Problem) -> (group: String, filter: String)? {
-        guard filter.hasPrefix("$share/") else { return nil }
+        // Bytes, not Characters: "$share/" followed by a combining mark is still a shared subscription.
+        guard filter.utf8.starts(with: "$share/".utf8) else { return nil }
         let rest = filter.utf8.dropFirst(7)
         guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { throw .malformedSharedSubscription }
         let group = String(Substring(filter.utf8[rest.startIndex..<slash]))
         let inner = String(Substring(filter.utf8[filter.utf8.index(after: slash)...]))
-        if group.isEmpty || group.contains("+") || group.contains("#") || inner.isEmpty {
+        let wildcard = group.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+        if group.isEmpty || wildcard || inner.isEmpty {
             throw .malformedSharedSubscription
         }
         return (group, inner)
@@ -117,26 +119,32 @@ public enum MQTTTopic {
 
     /// Whether some topic name is matched by both filters.
     public static func filtersOverlap(_ a: String, _ b: String) -> Bool {
-        let la = a.split(separator: "/", omittingEmptySubsequences: false)
-        let lb = b.split(separator: "/", omittingEmptySubsequences: false)
+        // Levels are compared as bytes, as `matches` does: String's Character comparison would treat
+        // canonically equivalent spellings as equal and a '/' followed by a combining mark as no separator.
+        let slash = UInt8(ascii: "/")
+        let la = a.utf8.split(separator: slash, omittingEmptySubsequences: false)
+        let lb = b.utf8.split(separator: slash, omittingEmptySubsequences: false)
+        func isLevel(_ level: Substring.UTF8View, _ wildcard: Character) -> Bool {
+            level.count == 1 && level.first == wildcard.asciiValue
+        }
         // A leading wildcard never reaches `$` topics, so it cannot overlap a literal `$` first level.
         if let fa = la.first, let fb = lb.first {
-            let aWild = fa == "+" || fa == "#"
-            let bWild = fb == "+" || fb == "#"
-            if aWild && !bWild && fb.hasPrefix("$") { return false }
-            if bWild && !aWild && fa.hasPrefix("$") { return false }
+            let aWild = isLevel(fa, "+") || isLevel(fa, "#")
+            let bWild = isLevel(fb, "+") || isLevel(fb, "#")
+            if aWild && !bWild && fb.first == UInt8(ascii: "$") { return false }
+            if bWild && !aWild && fa.first == UInt8(ascii: "$") { return false }
         }
         var i = 0
         while true {
             let aDone = i == la.count
             let bDone = i == lb.count
             if aDone && bDone { return true }
-            if aDone { return lb[i] == "#" }
-            if bDone { return la[i] == "#" }
+            if aDone { return isLevel(lb[i], "#") }
+            if bDone { return isLevel(la[i], "#") }
             let x = la[i]
             let y = lb[i]
-            if x == "#" || y == "#" { return true }
-            if x != "+" && y != "+" && x != y { return false }
+            if isLevel(x, "#") || isLevel(y, "#") { return true }
+            if !isLevel(x, "+") && !isLevel(y, "+") && !x.elementsEqual(y) { return false }
             i += 1
         }
     }
