@@ -192,6 +192,26 @@ struct ChannelPipelineTests {
         #expect(try channel.finish().isClean)
     }
 
+    @Test("a 5.0 client pipeline: the decoder is told the version up front")
+    func clientPipeline() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(MQTTPacketDecoder(protocolVersion: .v5)),
+            MessageToByteHandler(MQTTPacketEncoder(protocolVersion: .v5))
+        )
+        let connect = MQTTPacket.connect(
+            .init(protocolVersion: .v5, clientID: "c", properties: [.sessionExpiryInterval(60)])
+        )
+        try channel.writeOutbound(connect)
+        let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(written.readableBytesView) == connect.encoded(.v5))
+
+        let connack = MQTTPacket.connack(.init(properties: [.assignedClientIdentifier("x"), .receiveMaximum(5)]))
+        try channel.writeInbound(ByteBuffer(connack.encoded(.v5)))
+        #expect(try channel.readInbound(as: MQTTPacket.self) == connack)
+        #expect(try channel.finish().isClean)
+    }
+
     @Test("a malformed packet surfaces as the MQTTCodecError")
     func malformedPacketIsAnError() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(MQTTPacketDecoder()))

@@ -592,6 +592,27 @@ let malformedCases: [MalformedCase] =
             .protocolError
         ),
         .init(
+            "response topic with a wildcard",
+            .v5,
+            publishV5(properties: [0x08] + W.str("reply/+")),
+            .invalidTopic("response topic: \(wildcardInName)"),
+            .topicNameInvalid
+        ),
+        .init(
+            "empty will topic",
+            nil,
+            W.connect(flags: 0x06, payload: W.str("c") + W.str("") + W.str("x")),
+            .invalidTopic("will topic: \(MQTTTopic.Problem.empty)"),
+            .topicNameInvalid
+        ),
+        .init(
+            "maximum QoS 2 in CONNACK",
+            .v5,
+            W.packet(0x20, [0x00, 0x00] + W.properties([0x24, 0x02])),
+            .protocolViolation("maximum QoS must be 0 or 1"),
+            .protocolError
+        ),
+        .init(
             "property length beyond the packet",
             .v5,
             W.packet(0x30, W.str("t") + [0x05, 0x23]),

@@ -466,6 +466,66 @@ struct RoundTripTests {
     }
 }
 
+@Suite("MQTT 5.0 properties")
+struct PropertiesTests {
+    @Test("user properties and subscription identifiers keep their wire order")
+    func orderIsPreserved() throws {
+        let packet = MQTTPacket.publish(
+            .init(topic: "t", payload: ByteBuffer(), qos: .atLeastOnce, packetID: 1, properties: publishProperties)
+        )
+        var buffer = ByteBuffer(packet.encoded(.v5))
+        var decoder = MQTTPacketDecoder(protocolVersion: .v5)
+        guard case .publish(let publish) = try decoder.decode(buffer: &buffer) else {
+            Issue.record("not a PUBLISH")
+            return
+        }
+        #expect(publish.properties.all == publishProperties.all)
+        #expect(publish.properties.userProperties.map(\.0) == ["first", "second", "first"])
+        #expect(publish.properties.userProperties.map(\.1) == ["1", "2", "3"])
+        #expect(publish.properties.subscriptionIdentifiers == [1, 268_435_455, 16_384])
+        #expect(publish.properties.topicAlias == 3)
+        #expect(publish.properties.messageExpiryInterval == 60)
+        #expect(publish.properties.contentType == "application/json")
+        #expect(publish.properties.reasonString == nil)
+    }
+
+    @Test("a property block round-trips through the public ByteBuffer API")
+    func propertyBlock() throws {
+        for (properties, context) in [
+            (connectProperties, MQTTPropertyContext.connect), (connackProperties, .connack),
+            (publishProperties, .publish),
+            (willProperties, .will), (ackProperties, .puback), (MQTTProperties(), .disconnect),
+        ] {
+            var buffer = ByteBuffer()
+            properties.encode(into: &buffer)
+            #expect(
+                buffer.readableBytes == mqttVariableByteIntegerSize(properties.encodedLength) + properties.encodedLength
+            )
+            buffer.writeInteger(UInt8(0xEE))  // what follows the block stays unread
+            let decoded = try MQTTProperties.decode(from: &buffer, context: context)
+            #expect(decoded == properties)
+            #expect(Array(buffer.readableBytesView) == [0xEE])
+        }
+        var wrongPacket = ByteBuffer()
+        MQTTProperties([.topicAlias(1)]).encode(into: &wrongPacket)
+        #expect(throws: MQTTCodecError.propertyNotAllowed(property: 0x23, packetType: 14)) {
+            _ = try MQTTProperties.decode(from: &wrongPacket, context: .disconnect)
+        }
+    }
+
+    @Test("set replaces and remove deletes every property with the identifier")
+    func editing() {
+        var properties: MQTTProperties = [.userProperty("a", "1"), .topicAlias(1), .userProperty("b", "2")]
+        properties.set(.topicAlias(2))
+        #expect(properties.topicAlias == 2)
+        #expect(properties.all.count == 3)
+        properties.remove(identifier: 0x26)
+        #expect(properties.all == [.topicAlias(2)])
+        properties.remove(identifier: 0x23)
+        #expect(properties.isEmpty)
+    }
+}
+
 /// Encodings checked against bytes written by hand from the specifications.
 struct WireVector: Sendable, CustomTestStringConvertible {
     var name: String
