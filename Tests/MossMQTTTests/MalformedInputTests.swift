@@ -301,6 +301,13 @@ let malformedCases: [MalformedCase] =
             .topicNameInvalid
         ),
         .init(
+            "PUBLISH topic with 201 levels",
+            .v3_1_1,
+            W.packet(0x30, W.str(Array(repeating: "l", count: 201).joined(separator: "/"))),
+            .invalidTopic(MQTTTopic.Problem.tooManyLevels.description),
+            .topicNameInvalid
+        ),
+        .init(
             "PUBLISH topic with #",
             .v5,
             publishV5(properties: [], topic: W.str("a/#")),

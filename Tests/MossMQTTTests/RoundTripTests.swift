@@ -199,6 +199,11 @@ let roundTripCases: [RoundTripCase] = {
                 .publish(.init(topic: "$moss/ünï/😀//", payload: bytes("x"), qos: .atLeastOnce, packetID: 7))
             ),
             .init(
+                "PUBLISH topic with a byte order mark, which must not be stripped",
+                version,
+                .publish(.init(topic: "\u{FEFF}a/\u{FEFF}", payload: bytes("x")))
+            ),
+            .init(
                 "PUBLISH large payload (3-byte remaining length)",
                 version,
                 .publish(
@@ -458,7 +463,12 @@ struct RoundTripTests {
             (.disconnect(.init(reasonCode: .serverShuttingDown)), .disconnect(.init())),
         ]
         for (packet, expected) in cases {
-            var buffer = ByteBuffer(packet.encoded(.v3_1_1))
+            let encoded = packet.encoded(.v3_1_1)
+            #expect(encoded == expected.encoded(.v3_1_1))
+            if case .publish(let publish) = packet {
+                #expect(publish.encodedSize(version: .v3_1_1) == encoded.count)
+            }
+            var buffer = ByteBuffer(encoded)
             var decoder = MQTTPacketDecoder(protocolVersion: .v3_1_1)
             #expect(try decoder.decode(buffer: &buffer) == expected)
             #expect(buffer.readableBytes == 0)
@@ -720,6 +730,22 @@ struct WireVectorTests {
         let (packets, leftover) = try decodeAll(vector.bytes, decoder: &decoder)
         #expect(packets == [vector.packet])
         #expect(leftover == 0)
+    }
+
+    /// String's `==` treats canonically equivalent spellings as equal, so compare the UTF-8 bytes.
+    @Test("strings are decoded byte for byte, never normalised")
+    func stringsKeepTheirBytes() throws {
+        for spelling in ["e\u{301}", "\u{E9}", "\u{FEFF}x", "Å/\u{212B}"] {
+            let bytes = Wire.packet(0x30, Wire.str(spelling) + [0x70])
+            var decoder = MQTTPacketDecoder(protocolVersion: .v3_1_1)
+            let (packets, _) = try decodeAll(bytes, decoder: &decoder)
+            guard case .publish(let publish) = packets.first else {
+                Issue.record("no PUBLISH for \(Array(spelling.utf8))")
+                continue
+            }
+            #expect(Array(publish.topic.utf8) == Array(spelling.utf8))
+            #expect(MQTTPacket.publish(publish).encoded(.v3_1_1) == bytes)
+        }
     }
 
     @Test("the helper's variable byte integers match the spec's boundaries")
