@@ -1,0 +1,88 @@
+public import MossBroker
+
+/// The reply of `GET /v1/status`, shared by the daemon and `moss status`.
+public struct AdminStatus: Codable, Sendable, Hashable {
+    public var version: String
+    /// Seconds since the daemon started.
+    public var uptimeSeconds: Double
+    public var dataDirectory: String
+    public var listeners: [Listener]
+    public var clients: [Client]
+    /// Sessions the broker knows, connected or not.
+    public var sessions: Int
+    public var retainedMessages: Int
+    public var messages: MessageCounters
+
+    /// A bound MQTT listener. The admin API's own type, so its JSON stays stable while the broker evolves.
+    public struct Listener: Codable, Sendable, Hashable {
+        public var name: String
+        public var host: String
+        public var port: Int
+        public var tls: Bool
+
+        public init(name: String, host: String, port: Int, tls: Bool) {
+            self.name = name
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
+    }
+
+    /// A connected MQTT client.
+    public struct Client: Codable, Sendable, Hashable {
+        public var clientID: String
+        /// The name authorization uses: certificate CN (or mapped thing) on TLS, the client id on plain MQTT.
+        public var identity: String
+        public var listener: String
+        public var peer: String
+        public var protocolVersion: String
+        /// Seconds since 1970.
+        public var connectedAt: Double
+
+        public init(clientID: String, identity: String, listener: String, peer: String, protocolVersion: String, connectedAt: Double) {
+            self.clientID = clientID
+            self.identity = identity
+            self.listener = listener
+            self.peer = peer
+            self.protocolVersion = protocolVersion
+            self.connectedAt = connectedAt
+        }
+    }
+
+    /// PUBLISH counters since start.
+    public struct MessageCounters: Codable, Sendable, Hashable {
+        public var received: UInt64
+        public var sent: UInt64
+        public var dropped: UInt64
+
+        public init(received: UInt64, sent: UInt64, dropped: UInt64) {
+            self.received = received
+            self.sent = sent
+            self.dropped = dropped
+        }
+    }
+
+    public init(version: String, uptimeSeconds: Double, dataDirectory: String, statistics: BrokerStatistics) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.dataDirectory = dataDirectory
+        self.listeners = statistics.listeners.map { Listener(name: $0.name, host: $0.host, port: $0.port, tls: $0.tls) }
+        self.clients = statistics.clients.map {
+            Client(
+                clientID: $0.clientID,
+                identity: $0.identity,
+                listener: $0.listener,
+                peer: $0.peer,
+                protocolVersion: $0.protocolVersion,
+                connectedAt: $0.connectedAt
+            )
+        }
+        self.sessions = statistics.sessions
+        self.retainedMessages = statistics.retainedMessages
+        self.messages = .init(
+            received: statistics.messagesReceived,
+            sent: statistics.messagesSent,
+            dropped: statistics.messagesDropped
+        )
+    }
+}

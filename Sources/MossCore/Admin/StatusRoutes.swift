@@ -1,0 +1,24 @@
+import Hummingbird
+import MossBroker
+
+/// `GET /v1/status`: listeners, clients, sessions, retained messages, counters, uptime and version.
+struct StatusRoutes: AdminRoutes {
+    let broker: MQTTBroker
+    let dataDirectory: String
+    let startedAt: ContinuousClock.Instant
+
+    func register(on v1: RouterGroup<BasicRequestContext>) {
+        v1.get("status") { _, _ in
+            let uptime = ContinuousClock.now - startedAt
+            let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
+            return try AdminJSON.response(
+                AdminStatus(
+                    version: MossVersion.current,
+                    uptimeSeconds: seconds,
+                    dataDirectory: dataDirectory,
+                    statistics: broker.statistics()
+                )
+            )
+        }
+    }
+}

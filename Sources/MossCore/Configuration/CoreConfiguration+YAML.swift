@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import MossBroker
+import Yams
+
+extension CoreConfiguration {
+    /// Reads a YAML core configuration on top of the defaults and validates it.
+    ///
+    /// Unknown keys and bad values are errors that name the file, the line, the key and what is allowed:
+    /// a typo must not silently fall back to a default. Relative paths in the file are relative to the file.
+    public static func load(file: String) throws(ConfigurationError) -> CoreConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: file, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, file: file)
+    }
+
+    /// Parses YAML text; `file` names it in errors and anchors relative paths.
+    public static func parse(yaml: String, file: String) throws(ConfigurationError) -> CoreConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        }
+        var configuration = CoreConfiguration()
+        guard let root else { return configuration }  // an empty file means all defaults
+        let reader = YAMLConfigurationReader(file: file)
+        try reader.read(root, into: &configuration)
+        do {
+            try configuration.validate()
+        } catch var error {
+            error.file = file
+            throw error
+        }
+        return configuration
+    }
+}
+
+/// Walks the YAML tree by hand (not Codable) so that every error can name its key, line and allowed values.
+/// (Duplicate keys are already refused by Yams's parser.)
+private struct YAMLConfigurationReader {
+    let file: String
+
+    private var baseDirectory: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
+
+    func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
+        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt"]) {
+            key, value, path throws(ConfigurationError) in
+            switch key {
+            case "dataDirectory": configuration.dataDirectory = try self.path(value, path)
+            case "logLevel": configuration.logLevel = try logLevel(value, path)
+            case "region": configuration.region = try string(value, path)
+            case "account": configuration.account = try string(value, path)
+            default: try readMQTT(value, at: path, into: &configuration.mqtt)
+            }
+        }
+    }
+
+    private func readMQTT(_ node: Node, at prefix: String, into mqtt: inout CoreConfiguration.MQTT) throws(ConfigurationError) {
+        let allowed = ["bind", "port", "tlsPort", "tls", "limits", "deniedSubscriptionFilters", "persistenceIntervalSeconds"]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "bind": mqtt.bind = try string(value, path)
+            case "port": mqtt.port = try integer(value, path, in: 0...65_535)
+            case "tlsPort": mqtt.tlsPort = try integer(value, path, in: 0...65_535)
+            case "tls": mqtt.tls = try readTLS(value, at: path)
+            case "limits": try readLimits(value, at: path, into: &mqtt.limits)
+            case "deniedSubscriptionFilters": mqtt.deniedSubscriptionFilters = try stringList(value, path)
+            default: mqtt.persistenceInterval = try seconds(value, path, in: 0.01...3600)
+            }
+        }
+    }
+
+    private func readTLS(_ node: Node, at prefix: String) throws(ConfigurationError) -> CoreConfiguration.TLSFiles? {
+        if case .scalar = node, node.null != nil { return nil }  // `tls:` with no value: same as absent
+        var certificate: String?
+        var privateKey: String?
+        var caCertificate: String?
+        var things: [String: String] = [:]
+        let allowed = ["certificate", "privateKey", "caCertificate", "thingsByFingerprint"]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "certificate": certificate = try self.path(value, path)
+            case "privateKey": privateKey = try self.path(value, path)
+            case "caCertificate": caCertificate = try self.path(value, path)
+            default: things = try stringMap(value, path)
+            }
+        }
+        guard let certificate, let privateKey, let caCertificate else {
+            let missing = [("certificate", certificate), ("privateKey", privateKey), ("caCertificate", caCertificate)]
+                .filter { $0.1 == nil }.map(\.0)
+            throw error(
+                node,
+                prefix,
+                "certificate, privateKey and caCertificate go together; missing \(missing.joined(separator: ", "))"
+            )
+        }
+        return .init(certificate: certificate, privateKey: privateKey, caCertificate: caCertificate, thingsByFingerprint: things)
+    }
+
+    private func readLimits(_ node: Node, at prefix: String, into limits: inout BrokerLimits) throws(ConfigurationError) {
+        let allowed = [
+            "maximumConnections", "maximumInflightMessages", "maximumQueuedMessages", "maximumPacketSize",
+            "connectTimeoutSeconds", "maximumKeepAlive", "maximumSessionExpiry", "topicAliasMaximum",
+            "maximumRetainedMessages", "queueQoS0WhileOffline",
+        ]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "maximumConnections": limits.maximumConnections = try integer(value, path, in: 1...1_000_000)
+            case "maximumInflightMessages": limits.maximumInflightMessages = try integer(value, path, in: 1...65_535)
+            case "maximumQueuedMessages": limits.maximumQueuedMessages = try integer(value, path, in: 1...10_000_000)
+            // 268,435,455 is the largest remaining length MQTT can express.
+            case "maximumPacketSize": limits.maximumPacketSize = try integer(value, path, in: 64...268_435_455)
+            case "connectTimeoutSeconds": limits.connectTimeout = try seconds(value, path, in: 0.1...3600)
+            case "maximumKeepAlive": limits.maximumKeepAlive = UInt16(try integer(value, path, in: 1...65_535))
+            case "maximumSessionExpiry":
+                limits.maximumSessionExpiry = UInt32(try integer(value, path, in: 0...Int(UInt32.max)))
+            case "topicAliasMaximum": limits.topicAliasMaximum = UInt16(try integer(value, path, in: 0...65_535))
+            case "maximumRetainedMessages": limits.maximumRetainedMessages = try integer(value, path, in: 0...10_000_000)
+            default: limits.queueQoS0WhileOffline = try boolean(value, path)
+            }
+        }
+    }
+
+    // MARK: - Typed values
+
+    private func forEachKey(
+        in node: Node,
+        at prefix: String?,
+        allowed: [String],
+        _ body: (String, Node, String) throws(ConfigurationError) -> Void
+    ) throws(ConfigurationError) {
+        guard case .mapping(let mapping) = node else {
+            throw error(node, prefix, "expected a mapping with keys \(allowed.joined(separator: ", "))")
+        }
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                throw error(keyNode, prefix, "keys must be plain names (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            let key = scalar.string
+            let path = prefix.map { "\($0).\(key)" } ?? key
+            guard allowed.contains(key) else {
+                throw error(keyNode, path, "unknown key; allowed here: \(allowed.joined(separator: ", "))")
+            }
+            try body(key, value, path)
+        }
+    }
+
+    private func string(_ node: Node, _ path: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node, node.null == nil, !scalar.string.isEmpty else {
+            throw error(node, path, "expected a non-empty string, got \(describe(node))")
+        }
+        return scalar.string
+    }
+
+    private func path(_ node: Node, _ path: String) throws(ConfigurationError) -> String {
+        let value = try string(node, path)
+        return URL(fileURLWithPath: value, relativeTo: baseDirectory).standardizedFileURL.path
+    }
+
+    private func integer(_ node: Node, _ path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard case .scalar = node, let value = node.int, range.contains(value) else {
+            throw error(node, path, "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(describe(node))")
+        }
+        return value
+    }
+
+    private func seconds(_ node: Node, _ path: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
+        guard case .scalar = node, let value = node.float, range.contains(value) else {
+            throw error(
+                node,
+                path,
+                "expected a number of seconds in \(range.lowerBound)...\(range.upperBound), got \(describe(node))"
+            )
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    private func boolean(_ node: Node, _ path: String) throws(ConfigurationError) -> Bool {
+        guard case .scalar = node, let value = node.bool else {
+            throw error(node, path, "expected true or false, got \(describe(node))")
+        }
+        return value
+    }
+
+    private func logLevel(_ node: Node, _ path: String) throws(ConfigurationError) -> Logger.Level {
+        let names = Logger.Level.allCases.map(\.rawValue)
+        guard case .scalar(let scalar) = node, let level = Logger.Level(rawValue: scalar.string.lowercased()) else {
+            throw error(node, path, "expected one of \(names.joined(separator: ", ")), got \(describe(node))")
+        }
+        return level
+    }
+
+    private func stringList(_ node: Node, _ path: String) throws(ConfigurationError) -> [String] {
+        guard case .sequence(let sequence) = node else {
+            throw error(node, path, "expected a list of strings, got \(describe(node))")
+        }
+        var values: [String] = []
+        for (index, element) in sequence.enumerated() {
+            values.append(try string(element, "\(path)[\(index)]"))
+        }
+        return values
+    }
+
+    private func stringMap(_ node: Node, _ path: String) throws(ConfigurationError) -> [String: String] {
+        guard case .mapping(let mapping) = node else {
+            throw error(node, path, "expected a mapping of strings to strings, got \(describe(node))")
+        }
+        var values: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            let key = try string(keyNode, path)
+            values[key] = try string(value, "\(path).\(key)")
+        }
+        return values
+    }
+
+    private func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): node.null != nil ? "nothing" : "\"\(scalar.string)\""
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    private func error(_ node: Node, _ path: String?, _ message: String) -> ConfigurationError {
+        // Yams counts lines from 1 already.
+        ConfigurationError(file: file, line: node.mark?.line, key: path, message: message)
+    }
+}

@@ -1,0 +1,91 @@
+public import Logging
+public import MossBroker
+
+/// The core configuration: what belongs to this gateway (ports, paths, certificates, identity for ARNs).
+///
+/// Every field has a default, so `moss run` works with no file at all. ``load(file:)`` reads a YAML file on
+/// top of the defaults; the command line then overrides single fields. Call ``validate()`` before starting.
+public struct CoreConfiguration: Sendable, Hashable {
+    /// Where Moss keeps its database, admin socket, ports file and certificates.
+    public var dataDirectory: String
+    public var mqtt: MQTT
+    /// AWS region used in ARNs (functions, resources).
+    public var region: String
+    /// 12-digit AWS account id used in ARNs.
+    public var account: String
+    /// Minimum level the daemon logs at.
+    public var logLevel: Logger.Level
+
+    public init(
+        dataDirectory: String = "./moss-data",
+        mqtt: MQTT = MQTT(),
+        region: String = "us-east-1",
+        account: String = "000000000000",
+        logLevel: Logger.Level = .info
+    ) {
+        self.dataDirectory = dataDirectory
+        self.mqtt = mqtt
+        self.region = region
+        self.account = account
+        self.logLevel = logLevel
+    }
+
+    /// The local MQTT broker's listeners and limits.
+    public struct MQTT: Sendable, Hashable {
+        /// Address both listeners bind to; loopback by default, because exposing the broker is a decision.
+        public var bind: String
+        /// Plain MQTT port; 0 picks a free port.
+        public var port: Int
+        /// MQTT over mutual TLS; opened only when certificates are configured or found in `DATA_DIR/certs`.
+        public var tlsPort: Int
+        /// Explicit certificate files; when nil, those written by `moss certs init` are used if present.
+        public var tls: TLSFiles?
+        public var limits: BrokerLimits
+        /// Subscriptions overlapping these filters are refused.
+        public var deniedSubscriptionFilters: [String]
+        /// How often retained messages and sessions are written behind to the database.
+        public var persistenceInterval: Duration
+
+        public init(
+            bind: String = "127.0.0.1",
+            port: Int = 1883,
+            tlsPort: Int = 8883,
+            tls: TLSFiles? = nil,
+            limits: BrokerLimits = BrokerLimits(),
+            deniedSubscriptionFilters: [String] = [],
+            persistenceInterval: Duration = .seconds(1)
+        ) {
+            self.bind = bind
+            self.port = port
+            self.tlsPort = tlsPort
+            self.tls = tls
+            self.limits = limits
+            self.deniedSubscriptionFilters = deniedSubscriptionFilters
+            self.persistenceInterval = persistenceInterval
+        }
+    }
+
+    /// PEM files for the TLS listener.
+    public struct TLSFiles: Sendable, Hashable {
+        /// The server certificate (and any intermediates).
+        public var certificate: String
+        /// The server's private key.
+        public var privateKey: String
+        /// The CA certificates that sign device (client) certificates.
+        public var caCertificate: String
+        /// Certificate SHA-256 fingerprints (lowercase hex) mapped to thing names.
+        public var thingsByFingerprint: [String: String]
+
+        public init(
+            certificate: String,
+            privateKey: String,
+            caCertificate: String,
+            thingsByFingerprint: [String: String] = [:]
+        ) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.caCertificate = caCertificate
+            self.thingsByFingerprint = thingsByFingerprint
+        }
+    }
+}

@@ -1,0 +1,71 @@
+public import Logging
+import MossBroker
+import MossStore
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: opens the database, builds the broker and the admin API, and runs them in one
+/// `ServiceGroup` until SIGINT or SIGTERM asks for a graceful shutdown.
+public struct MossDaemon: Sendable {
+    public let configuration: CoreConfiguration
+    private let logger: Logger
+
+    public init(configuration: CoreConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try configuration.validate()
+        let startedAt = ContinuousClock.now
+        let dataDirectory = DataDirectory(path: configuration.dataDirectory)
+        try dataDirectory.create()
+        let lock = try DataDirectoryLock(dataDirectory: dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+
+        let database = try MossDatabase.open(path: dataDirectory.database)
+        let tls = try configuration.resolveTLS(in: dataDirectory)
+
+        var brokerLogger = logger
+        brokerLogger[metadataKey: "component"] = "broker"
+        let broker = MQTTBroker(
+            configuration: configuration.brokerConfiguration(tls: tls),
+            persistence: BrokerStateStore(database: database),
+            interceptor: DefaultBrokerInterceptor(deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters),
+            logger: brokerLogger
+        )
+
+        var adminLogger = logger
+        adminLogger[metadataKey: "component"] = "admin"
+        // Hummingbird logs its own lifecycle at info; the daemon's "ready" line already says it all.
+        adminLogger.logLevel = max(logger.logLevel, .notice)
+        let adminBound = ReadinessSignal()
+        let admin = AdminServer(
+            socketPath: dataDirectory.adminSocket,
+            routes: [StatusRoutes(broker: broker, dataDirectory: dataDirectory.path, startedAt: startedAt)],
+            bound: adminBound,
+            logger: adminLogger
+        )
+        let readiness = ReadinessService(broker: broker, adminBound: adminBound, dataDirectory: dataDirectory, logger: logger)
+
+        // Dependency order; shutdown runs in reverse, so the broker (which flushes to the database) stops last.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: broker),
+                    .init(service: admin),
+                    .init(service: readiness),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [.sigquit],
+                logger: logger
+            )
+        )
+        logger.info(
+            "Starting",
+            metadata: ["moss.version": "\(MossVersion.current)", "moss.data_directory": "\(dataDirectory.path)", "mqtt.tls": "\(tls != nil)"]
+        )
+        try await group.run()
+        logger.info("Stopped")
+    }
+}

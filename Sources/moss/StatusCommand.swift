@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import MossCore
+
+/// `moss status`: what the running daemon is doing.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the running daemon's listeners, clients, sessions and counters."
+    )
+
+    @OptionGroup var dataDirectory: DataDirectoryOptions
+
+    @Flag(help: "Print the admin API's JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let status = try await AdminClient(dataDirectory: dataDirectory.resolved.path).status()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        } else {
+            print(StatusTable.render(status))
+        }
+    }
+}
+
+/// The human-readable form of ``AdminStatus``.
+enum StatusTable {
+    static func render(_ status: AdminStatus) -> String {
+        var lines = [
+            "Moss \(status.version), up \(duration(status.uptimeSeconds)), data in \(status.dataDirectory)",
+            "",
+            "Listeners",
+        ]
+        lines += table(
+            header: ["NAME", "ADDRESS", "TLS"],
+            rows: status.listeners.map { [$0.name, "\($0.host):\($0.port)", $0.tls ? "mutual" : "no"] }
+        )
+        lines += ["", "Clients: \(status.clients.count) connected, \(status.sessions) sessions"]
+        if !status.clients.isEmpty {
+            let now = Date().timeIntervalSince1970
+            lines += table(
+                header: ["CLIENT ID", "IDENTITY", "LISTENER", "PEER", "MQTT", "CONNECTED"],
+                rows: status.clients.map {
+                    [$0.clientID, $0.identity, $0.listener, $0.peer, $0.protocolVersion, duration(now - $0.connectedAt) + " ago"]
+                }
+            )
+        }
+        lines += [
+            "",
+            "Retained messages: \(status.retainedMessages)",
+            "Messages: \(status.messages.received) received, \(status.messages.sent) sent, \(status.messages.dropped) dropped",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    private static func table(header: [String], rows: [[String]]) -> [String] {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            "  " + row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = max(0, Int(seconds))
+        let (days, hours, minutes, secs) = (total / 86_400, total / 3600 % 24, total / 60 % 60, total % 60)
+        if days > 0 { return "\(days)d \(hours)h \(minutes)m" }
+        if hours > 0 { return "\(hours)h \(minutes)m \(secs)s" }
+        if minutes > 0 { return "\(minutes)m \(secs)s" }
+        return "\(secs)s"
+    }
+}

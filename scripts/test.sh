@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The one test command: installs what a fresh Debian machine lacks, builds with CI's strictness,
+# runs the Swift tests, then the Python integration tests against the built `moss` binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, openssl for certificate checks.
+missing=()
+for package in mosquitto mosquitto-clients libsqlite3-dev openssl; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing ${missing[*]}"
+    sudo_if_needed apt-get update -q
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# Python packages, only when missing or at another version.
+python3 - <<'PY' || python3 -m pip install -q "paho-mqtt==2.1.0" pytest
+import importlib.metadata as m, sys
+try:
+    ok = m.version("paho-mqtt") == "2.1.0" and m.version("pytest")
+except m.PackageNotFoundError:
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+
+echo "== swift build"
+swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
+
+echo "== swift test"
+swift test --skip-build
+
+echo "== integration tests"
+set +e
+python3 -m pytest -q IntegrationTests
+status=$?
+set -e
+# pytest exits 5 when it collected no tests; that is not a failure of the suite.
+if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then
+    exit "$status"
+fi
+echo "== all tests passed"
