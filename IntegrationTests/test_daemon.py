@@ -144,3 +144,28 @@ def test_tls_listener_opens_with_certificates_from_moss_certs(moss_tls_daemon):
     with socket.create_connection(("127.0.0.1", moss_tls_daemon.mqtts_port), timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname="localhost") as tls:
             assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_retained_messages_survive_a_restart(moss_binary, tmp_path):
+    """The broker's write-behind reaches moss.sqlite through MossCore's adapter, and comes back at start."""
+    moss = start_moss(moss_binary, tmp_path / "data")
+    subprocess.run(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(moss.mqtt_port), "-t", "gateway/state", "-m", "kept", "-r", "-q", "1"],
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(moss.moss("status", "--json", check=True).stdout)["retainedMessages"] == 1
+    assert moss.stop() == 0, moss.log()
+
+    again = start_moss(moss_binary, tmp_path / "data")
+    try:
+        assert json.loads(again.moss("status", "--json", check=True).stdout)["retainedMessages"] == 1
+        received = subprocess.run(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(again.mqtt_port), "-t", "gateway/state", "-C", "1", "-W", "10"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert received.stdout.strip() == "kept", received.stderr
+    finally:
+        assert again.stop() == 0, again.log()

@@ -18,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
         let status = try await AdminClient(dataDirectory: dataDirectory.resolved.path).status()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(status), as: UTF8.self))
         } else {
             print(StatusTable.render(status))

@@ -23,11 +23,13 @@ struct AdminAPITests {
     func withAdminServer(_ body: (AdminClient, String) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
             let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-            let broker = MQTTBroker(configuration: BrokerConfiguration(), logger: logger)
             let bound = ReadinessSignal()
             let server = AdminServer(
                 socketPath: DataDirectory(path: directory).adminSocket,
-                routes: [StatusRoutes(broker: broker, dataDirectory: directory, startedAt: .now), FailingRoutes()],
+                routes: [
+                    StatusRoutes(statistics: { Self.statistics }, dataDirectory: directory, startedAt: .now),
+                    FailingRoutes(),
+                ],
                 bound: bound,
                 logger: logger
             )
@@ -40,12 +42,29 @@ struct AdminAPITests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func statusReportsVersionAndUptime() async throws {
+    static let statistics = BrokerStatistics(
+        listeners: [.init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false), .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true)],
+        clients: [
+            .init(clientID: "c1", identity: "sensor-1", listener: "mqtts", peer: "127.0.0.1:50000", protocolVersion: "5.0", connectedAt: 1_700_000_000)
+        ],
+        sessions: 3,
+        retainedMessages: 4,
+        messagesReceived: 10,
+        messagesSent: 20,
+        messagesDropped: 1
+    )
+
+    @Test(.timeLimit(.minutes(1))) func statusReportsTheBrokerVersionAndUptime() async throws {
         try await withAdminServer { client, directory in
             let status = try await client.status()
             #expect(status.version == MossVersion.current)
             #expect(status.dataDirectory == directory)
             #expect(status.uptimeSeconds >= 0)
+            #expect(status.listeners == [.init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false), .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true)])
+            #expect(status.clients == [.init(clientID: "c1", identity: "sensor-1", listener: "mqtts", peer: "127.0.0.1:50000", protocolVersion: "5.0", connectedAt: 1_700_000_000)])
+            #expect(status.sessions == 3)
+            #expect(status.retainedMessages == 4)
+            #expect(status.messages == .init(received: 10, sent: 20, dropped: 1))
             #expect(try mode(of: client.socketPath) == 0o600)
         }
     }

@@ -3,7 +3,8 @@ import MossBroker
 
 /// `GET /v1/status`: listeners, clients, sessions, retained messages, counters, uptime and version.
 struct StatusRoutes: AdminRoutes {
-    let broker: MQTTBroker
+    /// The broker's snapshot; a closure so the routes can be tested without a running broker.
+    let statistics: @Sendable () -> BrokerStatistics
     let dataDirectory: String
     let startedAt: ContinuousClock.Instant
 
@@ -16,7 +17,7 @@ struct StatusRoutes: AdminRoutes {
                     version: MossVersion.current,
                     uptimeSeconds: seconds,
                     dataDirectory: dataDirectory,
-                    statistics: broker.statistics()
+                    statistics: statistics()
                 )
             )
         }

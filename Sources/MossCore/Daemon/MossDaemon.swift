@@ -42,7 +42,7 @@ public struct MossDaemon: Sendable {
         let adminBound = ReadinessSignal()
         let admin = AdminServer(
             socketPath: dataDirectory.adminSocket,
-            routes: [StatusRoutes(broker: broker, dataDirectory: dataDirectory.path, startedAt: startedAt)],
+            routes: [StatusRoutes(statistics: { broker.statistics() }, dataDirectory: dataDirectory.path, startedAt: startedAt)],
             bound: adminBound,
             logger: adminLogger
         )

@@ -44,7 +44,7 @@ final class ReadinessService: Service, CustomStringConvertible {
             admin: dataDirectory.adminSocket
         )
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(String(decoding: try encoder.encode(ports), as: UTF8.self) + "\n", to: dataDirectory.portsFile, mode: 0o644)
         defer { unlink(dataDirectory.portsFile) }
 
