@@ -8,18 +8,32 @@ final class AdminServer: Service, CustomStringConvertible {
     let socketPath: String
     private let routes: [any AdminRoutes]
     private let bound: ReadinessSignal
+    private let startWhen: @Sendable () async -> Bool
     private let logger: Logger
 
-    init(socketPath: String, routes: [any AdminRoutes], bound: ReadinessSignal, logger: Logger) {
+    /// - Parameter startWhen: awaited before binding; `false` means "never start" (what it waited for failed,
+    ///   and the group is stopping), so a failed start does not also log the admin server's cancellation.
+    init(
+        socketPath: String,
+        routes: [any AdminRoutes],
+        bound: ReadinessSignal,
+        startWhen: @escaping @Sendable () async -> Bool = { true },
+        logger: Logger
+    ) {
         self.socketPath = socketPath
         self.routes = routes
         self.bound = bound
+        self.startWhen = startWhen
         self.logger = logger
     }
 
     var description: String { "AdminServer(\(socketPath))" }
 
     func run() async throws {
+        guard await startWhen() else {
+            try? await gracefulShutdown()
+            return
+        }
         let socketPath = self.socketPath
         let bound = self.bound
         let logger = self.logger

@@ -44,6 +44,8 @@ public struct MossDaemon: Sendable {
             socketPath: dataDirectory.adminSocket,
             routes: [StatusRoutes(statistics: { broker.statistics() }, dataDirectory: dataDirectory.path, startedAt: startedAt)],
             bound: adminBound,
+            // Clients find the daemon by its socket; it appears once the broker is listening.
+            startWhen: { (try? await broker.boundListeners()) != nil },
             logger: adminLogger
         )
         let readiness = ReadinessService(broker: broker, adminBound: adminBound, dataDirectory: dataDirectory, logger: logger)
