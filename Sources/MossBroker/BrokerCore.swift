@@ -60,6 +60,7 @@ final class BrokerCore: @unchecked Sendable {
         if message.retain { storeRetained(message) }
         var targets: [(session: Session, delivery: Delivery, shared: Bool)] = []
         var index: [ObjectIdentifier: Int] = [:]
+        let filters = interceptor.filtersDeliveries
         lock.withLock {
             tree.forEachMatch(topic: message.topic) { entry in
                 if entry.options.noLocal, let publisherID = message.publisherClientID,
@@ -67,7 +68,7 @@ final class BrokerCore: @unchecked Sendable {
                 {
                     return
                 }
-                if let identity = identities[entry.session.clientID],
+                if filters, let identity = identities[entry.session.clientID],
                     !interceptor.mayDeliver(topic: message.topic, from: source, to: identity)
                 {
                     return

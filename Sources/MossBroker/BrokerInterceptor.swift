@@ -68,6 +68,8 @@ public protocol BrokerInterceptor: Sendable {
     func authorizeSubscription(_ filter: String, for client: ClientIdentity) -> Bool
     /// Whether `client` may publish on `topic`. A refused QoS 1/2 publish is acknowledged with 0x87 (v5).
     func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool
+    /// Whether ``mayDeliver(topic:from:to:)`` must be asked for each recipient (false skips it on the hot path).
+    var filtersDeliveries: Bool { get }
     /// Whether a message on `topic` from `source` may reach the MQTT subscriber `client`.
     func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool
     /// Whether ``publishAccepted(_:from:)`` wants to be called (skipped on the hot path when false).
@@ -91,6 +93,8 @@ public struct DefaultBrokerInterceptor: BrokerInterceptor {
     }
 
     public func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool { true }
+
+    public var filtersDeliveries: Bool { false }
 
     public func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool { true }
 

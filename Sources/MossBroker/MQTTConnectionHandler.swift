@@ -295,15 +295,15 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .publish(let publish):
             handlePublish(publish, context: context)
         case .puback(let ack):
-            session?.acknowledge(ack.packetID, phase: .awaitingPuback, reasonCode: ack.reasonCode)
+            session?.acknowledge(ack.packetID, phase: .awaitingPuback, reasonCode: ack.reasonCode, from: self)
         case .pubrec(let ack):
-            if session?.acknowledge(ack.packetID, phase: .awaitingPubrec, reasonCode: ack.reasonCode) != true,
+            if session?.acknowledge(ack.packetID, phase: .awaitingPubrec, reasonCode: ack.reasonCode, from: self) != true,
                 !ack.reasonCode.isFailure
             {
                 write(.pubrel(.init(packetID: ack.packetID, reasonCode: version == .v5 ? .packetIdentifierNotFound : .success)), context: context)
             }
         case .pubcomp(let ack):
-            session?.acknowledge(ack.packetID, phase: .awaitingPubcomp, reasonCode: ack.reasonCode)
+            session?.acknowledge(ack.packetID, phase: .awaitingPubcomp, reasonCode: ack.reasonCode, from: self)
         case .pubrel(let ack):
             let known = session?.completeIncomingQoS2(ack.packetID) ?? false
             let code: MQTTReasonCode = known || version != .v5 ? .success : .packetIdentifierNotFound
@@ -346,7 +346,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 inboundAliases[alias] = topic
             }
         }
-        if publish.qos == .exactlyOnce && session.incomingQoS2Count >= core.limits.maximumInflightMessages {
+        if publish.qos == .exactlyOnce && session.incomingQoS2Count >= core.limits.maximumInflightMessages
+            && !session.isAwaitingRelease(publish.packetID)
+        {
             // More unacknowledged QoS 2 messages than the Receive Maximum we announced (MQTT-3.3.4-7/-8).
             guard isV5 else { return protocolViolation("more than \(core.limits.maximumInflightMessages) QoS 2 messages awaiting PUBREL") }
             return disconnect(.receiveMaximumExceeded, reason: "receive maximum \(core.limits.maximumInflightMessages) exceeded")
@@ -459,7 +461,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         if isV5 && requestProblemInformation && !reasons.isEmpty { properties.append(.reasonString(reasons.joined(separator: "; "))) }
         write(.suback(.init(packetID: subscribe.packetID, reasonCodes: codes, properties: properties)), context: context)
         for (message, options) in retainedToSend {
-            if let identity = self.identity, !core.interceptor.mayDeliver(topic: message.topic, from: .endpoint("retained"), to: identity) {
+            if core.interceptor.filtersDeliveries, let identity = self.identity, !core.interceptor.mayDeliver(topic: message.topic, from: .endpoint("retained"), to: identity) {
                 continue
             }
             session.deliver(

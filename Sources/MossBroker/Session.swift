@@ -97,6 +97,8 @@ final class Session: @unchecked Sendable {
 
     var incomingQoS2Count: Int { lock.withLock { incomingQoS2.count } }
 
+    func isAwaitingRelease(_ packetID: UInt16) -> Bool { lock.withLock { incomingQoS2.contains(packetID) } }
+
     // MARK: Connection lifecycle
 
     /// Attaches a new connection, resends what was in flight (DUP) and drains the queue.
@@ -192,10 +194,12 @@ final class Session: @unchecked Sendable {
 
     /// A PUBACK, PUBREC or PUBCOMP from the client. Returns false when no such packet id was in flight.
     @discardableResult
-    func acknowledge(_ packetID: UInt16, phase: Phase, reasonCode: MQTTReasonCode) -> Bool {
+    func acknowledge(_ packetID: UInt16, phase: Phase, reasonCode: MQTTReasonCode, from handler: MQTTConnectionHandler) -> Bool {
         var flushHandler: MQTTConnectionHandler?
         var released: [MQTTConnectionHandler] = []
         let found: Bool = lock.withLock {
+            // A connection that was taken over no longer speaks for the session.
+            guard link?.handler === handler else { return false }
             guard let index = inflight.firstIndex(where: { $0.packetID == packetID && $0.phase == phase }) else {
                 return false
             }
@@ -396,6 +400,8 @@ final class Session: @unchecked Sendable {
         let version = link!.version
         var topic = message.topic
         var properties = MQTTProperties()
+        // A new alias is recorded only once the packet that sets it is actually sent.
+        var newAlias: UInt16?
         if version == .v5 {
             properties = message.properties
             if let remaining = message.remainingExpiry(now: now) { properties.append(.messageExpiryInterval(remaining)) }
@@ -406,7 +412,7 @@ final class Session: @unchecked Sendable {
                     topic = ""
                 } else if link!.outboundAliases.count < Int(link!.topicAliasMaximum) {
                     let alias = UInt16(link!.outboundAliases.count + 1)
-                    link!.outboundAliases[topic] = alias
+                    newAlias = alias
                     properties.append(.topicAlias(alias))
                 }
             }
@@ -426,6 +432,7 @@ final class Session: @unchecked Sendable {
                               metadata: ["mqtt.client_id": "\(clientID)", "mqtt.topic": "\(message.topic)"])
             return false
         }
+        if let newAlias { link!.outboundAliases[message.topic] = newAlias }
         publish.encode(into: &link!.outbox, version: version)
         core.countSent()
         return true
