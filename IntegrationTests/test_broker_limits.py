@@ -32,6 +32,7 @@ MAX_PACKET_SIZE = 1024
 QUEUE_LIMIT = 3
 DENIED = ["forbidden/#", "devices/+/secrets"]
 CONNECT_TIMEOUT = 0.5
+MAX_SESSION_EXPIRY = 30
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,7 @@ def limited(moss_binary, tmp_path_factory):
             "maximumQueuedMessages": QUEUE_LIMIT,
             "queueQoS0WhileOffline": True,
             "connectTimeoutSeconds": CONNECT_TIMEOUT,
+            "maximumSessionExpiry": MAX_SESSION_EXPIRY,
         },
         deniedSubscriptionFilters=DENIED,
     )
@@ -104,6 +106,16 @@ def test_paho_v3_with_a_long_keep_alive_is_refused(limited):
         assert code == 0x85  # paho reports 3.1.1 return code 2 (identifier rejected) as 5.0 code 0x85
     finally:
         paho.close()
+
+
+# MARK: Session expiry
+
+
+def test_v5_session_expiry_above_the_maximum_is_capped_and_announced(clients):
+    capped = clients.raw(5).connect(keepalive=MAX_KEEP_ALIVE, properties=[(P.SESSION_EXPIRY, 3600)])
+    assert capped.properties.get(P.SESSION_EXPIRY) == MAX_SESSION_EXPIRY
+    within = clients.raw(5).connect(keepalive=MAX_KEEP_ALIVE, properties=[(P.SESSION_EXPIRY, 10)])
+    assert within.properties.get(P.SESSION_EXPIRY) is None
 
 
 # MARK: Maximum packet size

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from broker_helpers import (
+    DISCONNECT,
     PUBACK,
+    Will,
     P,
     Clients,
     ack_packet,
@@ -119,3 +121,19 @@ def test_persistent_session_that_ended_before_the_restart_stays_ended(restartabl
     restartable.restart()
     again = restartable.clients.raw(5)
     assert again.connect(client_id, clean=False, properties=[(P.SESSION_EXPIRY, 600)]).session_present is False
+
+
+def test_shutdown_disconnects_v5_clients_with_0x8b_and_publishes_no_will(restartable):
+    topic = unique("shutdown")
+    v5 = restartable.clients.raw(5)
+    v5.connect(will=Will(f"{topic}/will", b"must not be published", qos=1, retain=True))
+    v3 = restartable.clients.raw(4)
+    v3.connect(will=Will(f"{topic}/will3", b"must not be published", qos=1, retain=True))
+    restartable.moss.process.terminate()
+    assert [(p.type, p.code) for p in v5.expect_closed()] == [(DISCONNECT, 0x8B)]  # Server shutting down
+    assert v3.expect_closed() == []
+    restartable.restart()
+    # A retained will would be visible now; none was published.
+    subscriber = restartable.clients.connected(5)
+    subscriber.subscribe((f"{topic}/#", 1))
+    subscriber.assert_quiet()

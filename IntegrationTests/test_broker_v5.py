@@ -133,6 +133,17 @@ def test_receive_maximum_exceeded_disconnects_0x93(clients, topic):
     assert disconnect.properties.get(P.REASON_STRING)
 
 
+def test_v3_more_qos2_awaiting_pubrel_than_the_window_closes_the_connection(clients, topic):
+    """3.1.1 has no Receive Maximum and a PUBREC cannot refuse: the broker closes instead of dropping silently."""
+    client = clients.connected(4)
+    limit = BROKER_LIMITS["maximumInflightMessages"]
+    for packet_id in range(1, limit + 1):
+        client.send(publish_packet(topic, b"x", qos=2, packet_id=packet_id, version=4))
+        client.expect(PUBREC, packet_id=packet_id)
+    client.send(publish_packet(topic, b"x", qos=2, packet_id=limit + 1, version=4))
+    assert client.expect_closed() == []
+
+
 def test_client_maximum_packet_size_drops_only_for_that_client(clients, topic):
     small = clients.raw(5)
     small.connect(properties=[(P.MAXIMUM_PACKET_SIZE, 200)])
