@@ -135,7 +135,14 @@ def start_moss(binary: Path, data_dir: Path, *extra: str) -> MossProcess:
             pytest.fail(f"moss exited with {process.returncode} before it was ready; log:\n{moss.log()}")
         return ports_file.exists()
 
-    wait_until(started, "moss writes ports.json", timeout=STARTUP_TIMEOUT)
+    try:
+        wait_until(started, "moss writes ports.json", timeout=STARTUP_TIMEOUT)
+    except BaseException:
+        # Never leave a daemon behind a failed start.
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        raise
     moss.ports = json.loads(ports_file.read_text())
     return moss
 

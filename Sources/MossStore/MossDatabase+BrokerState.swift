@@ -49,8 +49,14 @@ extension MossDatabase {
     public func loadBrokerState() async throws -> StoredBrokerState {
         try await writer.read { db in
             StoredBrokerState(
-                retainedMessages: try Self.fetchRecords(db, sql: "SELECT topic, record FROM retained_message ORDER BY topic"),
-                sessions: try Self.fetchRecords(db, sql: "SELECT client_id, record FROM broker_session ORDER BY client_id")
+                retainedMessages: try Self.fetchRecords(
+                    db,
+                    sql: "SELECT topic, record FROM retained_message ORDER BY topic"
+                ),
+                sessions: try Self.fetchRecords(
+                    db,
+                    sql: "SELECT client_id, record FROM broker_session ORDER BY client_id"
+                )
             )
         }
     }

@@ -11,12 +11,16 @@ struct CertsCommand: AsyncParsableCommand {
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a CA and a server certificate in DATA_DIR/certs (the TLS listener then starts with `moss run`)."
+            abstract:
+                "Create a CA and a server certificate in DATA_DIR/certs (the TLS listener then starts with `moss run`)."
         )
 
         @OptionGroup var dataDirectory: DataDirectoryOptions
 
-        @Option(name: .customLong("san"), help: "A DNS name or IP address the core is reached at (repeatable; default: localhost and 127.0.0.1).")
+        @Option(
+            name: .customLong("san"),
+            help: "A DNS name or IP address the core is reached at (repeatable; default: localhost and 127.0.0.1)."
+        )
         var names: [String] = []
 
         @Option(help: "Key algorithm: \(KeyTypeOption.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -27,7 +31,11 @@ struct CertsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let certificates = dataDirectory.resolved.certificates
-            let (authority, server) = try certificates.initialize(names: try parseNames(names), keyType: keyType.keyType, force: force)
+            let (authority, server) = try certificates.initialize(
+                names: try parseNames(names),
+                keyType: keyType.keyType,
+                force: force
+            )
             report("CA", authority, at: certificates.caCertificate, key: certificates.caPrivateKey)
             report("server", server, at: certificates.serverCertificate, key: certificates.serverPrivateKey)
         }
@@ -40,7 +48,10 @@ struct CertsCommand: AsyncParsableCommand {
 
         @OptionGroup var dataDirectory: DataDirectoryOptions
 
-        @Option(name: .customLong("san"), help: "A DNS name or IP address the core is reached at (repeatable; default: localhost and 127.0.0.1).")
+        @Option(
+            name: .customLong("san"),
+            help: "A DNS name or IP address the core is reached at (repeatable; default: localhost and 127.0.0.1)."
+        )
         var names: [String] = []
 
         @Option(help: "Key algorithm: \(KeyTypeOption.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -72,7 +83,12 @@ struct CertsCommand: AsyncParsableCommand {
         func run() async throws {
             let certificates = dataDirectory.resolved.certificates
             let device = try certificates.issueDevice(thingName: thingName, keyType: keyType.keyType, force: force)
-            report("device", device, at: certificates.deviceCertificate(thingName), key: certificates.devicePrivateKey(thingName))
+            report(
+                "device",
+                device,
+                at: certificates.deviceCertificate(thingName),
+                key: certificates.devicePrivateKey(thingName)
+            )
         }
     }
 }

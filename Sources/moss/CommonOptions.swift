@@ -11,7 +11,10 @@ enum LogLevel: String, CaseIterable, ExpressibleByArgument {
 
 /// `--data-dir`, shared by the client commands: the flag, else `MOSS_DATA_DIR`, else `./moss-data`.
 struct DataDirectoryOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "The daemon's data directory (default: $MOSS_DATA_DIR, else ./moss-data).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The daemon's data directory (default: $MOSS_DATA_DIR, else ./moss-data)."
+    )
     var dataDirectory: String?
 
     var resolved: DataDirectory { DataDirectory.resolve(flag: dataDirectory) }

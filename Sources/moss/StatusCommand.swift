@@ -44,7 +44,10 @@ enum StatusTable {
             lines += table(
                 header: ["CLIENT ID", "IDENTITY", "LISTENER", "PEER", "MQTT", "CONNECTED"],
                 rows: status.clients.map {
-                    [$0.clientID, $0.identity, $0.listener, $0.peer, $0.protocolVersion, duration(now - $0.connectedAt) + " ago"]
+                    [
+                        $0.clientID, $0.identity, $0.listener, $0.peer, $0.protocolVersion,
+                        duration(now - $0.connectedAt) + " ago",
+                    ]
                 }
             )
         }
@@ -60,9 +63,10 @@ enum StatusTable {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
-            "  " + row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+            "  "
+                + row.enumerated().map { index, cell in
+                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                }.joined(separator: "  ")
         }
     }
 

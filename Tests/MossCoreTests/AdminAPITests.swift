@@ -43,9 +43,19 @@ struct AdminAPITests {
     }
 
     static let statistics = BrokerStatistics(
-        listeners: [.init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false), .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true)],
+        listeners: [
+            .init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false),
+            .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true),
+        ],
         clients: [
-            .init(clientID: "c1", identity: "sensor-1", listener: "mqtts", peer: "127.0.0.1:50000", protocolVersion: "5.0", connectedAt: 1_700_000_000)
+            .init(
+                clientID: "c1",
+                identity: "sensor-1",
+                listener: "mqtts",
+                peer: "127.0.0.1:50000",
+                protocolVersion: "5.0",
+                connectedAt: 1_700_000_000
+            )
         ],
         sessions: 3,
         retainedMessages: 4,
@@ -60,8 +70,24 @@ struct AdminAPITests {
             #expect(status.version == MossVersion.current)
             #expect(status.dataDirectory == directory)
             #expect(status.uptimeSeconds >= 0)
-            #expect(status.listeners == [.init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false), .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true)])
-            #expect(status.clients == [.init(clientID: "c1", identity: "sensor-1", listener: "mqtts", peer: "127.0.0.1:50000", protocolVersion: "5.0", connectedAt: 1_700_000_000)])
+            #expect(
+                status.listeners == [
+                    .init(name: "mqtt", host: "127.0.0.1", port: 1883, tls: false),
+                    .init(name: "mqtts", host: "127.0.0.1", port: 8883, tls: true),
+                ]
+            )
+            #expect(
+                status.clients == [
+                    .init(
+                        clientID: "c1",
+                        identity: "sensor-1",
+                        listener: "mqtts",
+                        peer: "127.0.0.1:50000",
+                        protocolVersion: "5.0",
+                        connectedAt: 1_700_000_000
+                    )
+                ]
+            )
             #expect(status.sessions == 3)
             #expect(status.retainedMessages == 4)
             #expect(status.messages == .init(received: 10, sent: 20, dropped: 1))
@@ -71,10 +97,13 @@ struct AdminAPITests {
 
     @Test(.timeLimit(.minutes(1))) func errorsAreJSONWithStatusAndCode() async throws {
         try await withAdminServer { client, _ in
-            await #expect(throws: AdminClientError.server(status: 409, code: "conflict", message: "version 3 is not 2")) {
+            await #expect(throws: AdminClientError.server(status: 409, code: "conflict", message: "version 3 is not 2"))
+            {
                 let _: AdminStatus = try await client.get("/v1/conflict")
             }
-            await #expect(throws: AdminClientError.server(status: 404, code: "not_found", message: "no route for GET /v1/nope")) {
+            await #expect(
+                throws: AdminClientError.server(status: 404, code: "not_found", message: "no route for GET /v1/nope")
+            ) {
                 let _: AdminStatus = try await client.get("/v1/nope")
             }
             let error = await #expect(throws: AdminClientError.self) {

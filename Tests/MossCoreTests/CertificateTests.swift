@@ -9,11 +9,22 @@ struct CertificateTests {
     @Test func initCreatesACAAndAServerCertificateOpenSSLAccepts() async throws {
         try await withTemporaryDirectory { root in
             let certificates = CertificateDirectory(path: root + "/certs")
-            let names = try ["localhost", "gateway.local", "127.0.0.1", "192.168.7.2", "::1"].map { try SubjectAlternativeName(parsing: $0) }
+            let names = try ["localhost", "gateway.local", "127.0.0.1", "192.168.7.2", "::1"].map {
+                try SubjectAlternativeName(parsing: $0)
+            }
             let (authority, server) = try certificates.initialize(names: names)
 
-            #expect(try openssl(["verify", "-CAfile", certificates.caCertificate, certificates.serverCertificate]).contains(": OK"))
-            #expect(try openssl(["verify", "-purpose", "sslserver", "-CAfile", certificates.caCertificate, certificates.serverCertificate]).contains(": OK"))
+            #expect(
+                try openssl(["verify", "-CAfile", certificates.caCertificate, certificates.serverCertificate]).contains(
+                    ": OK"
+                )
+            )
+            #expect(
+                try openssl([
+                    "verify", "-purpose", "sslserver", "-CAfile", certificates.caCertificate,
+                    certificates.serverCertificate,
+                ]).contains(": OK")
+            )
 
             let ca = try openssl(["x509", "-in", certificates.caCertificate, "-noout", "-text"])
             #expect(ca.contains("CA:TRUE"))
@@ -21,7 +32,11 @@ struct CertificateTests {
             #expect(ca.contains("ASN1 OID: prime256v1"))
 
             let text = try openssl(["x509", "-in", certificates.serverCertificate, "-noout", "-text"])
-            #expect(text.contains("DNS:localhost, DNS:gateway.local, IP Address:127.0.0.1, IP Address:192.168.7.2, IP Address:0:0:0:0:0:0:0:1"))
+            #expect(
+                text.contains(
+                    "DNS:localhost, DNS:gateway.local, IP Address:127.0.0.1, IP Address:192.168.7.2, IP Address:0:0:0:0:0:0:0:1"
+                )
+            )
             #expect(text.contains("TLS Web Server Authentication"))
             #expect(text.contains("CA:FALSE"))
             #expect(text.contains("Subject: O = Moss, CN = localhost"))
@@ -46,7 +61,11 @@ struct CertificateTests {
             let device = try certificates.issueDevice(thingName: "bme680-sensor_1", keyType: keyType)
 
             let path = certificates.deviceCertificate("bme680-sensor_1")
-            #expect(try openssl(["verify", "-purpose", "sslclient", "-CAfile", certificates.caCertificate, path]).contains(": OK"))
+            #expect(
+                try openssl(["verify", "-purpose", "sslclient", "-CAfile", certificates.caCertificate, path]).contains(
+                    ": OK"
+                )
+            )
             let text = try openssl(["x509", "-in", path, "-noout", "-text"])
             #expect(text.contains("CN = bme680-sensor_1"))
             #expect(text.contains("TLS Web Client Authentication"))
@@ -67,7 +86,10 @@ struct CertificateTests {
             _ = try first.initialize(names: SubjectAlternativeName.defaults)
             _ = try second.initialize(names: SubjectAlternativeName.defaults)
             _ = try second.issueDevice(thingName: "intruder")
-            let output = try openssl(["verify", "-CAfile", first.caCertificate, second.deviceCertificate("intruder")], expectSuccess: false)
+            let output = try openssl(
+                ["verify", "-CAfile", first.caCertificate, second.deviceCertificate("intruder")],
+                expectSuccess: false
+            )
             #expect(!output.contains(": OK"))
         }
     }
@@ -91,8 +113,15 @@ struct CertificateTests {
             let (authority, _) = try certificates.initialize(names: SubjectAlternativeName.defaults)
             _ = try certificates.issueServer(names: [try SubjectAlternativeName(parsing: "moss.example")])
             #expect(try opensslFingerprint(certificates.caCertificate) == authority.fingerprint)
-            #expect(try openssl(["x509", "-in", certificates.serverCertificate, "-noout", "-ext", "subjectAltName"]).contains("DNS:moss.example"))
-            #expect(try openssl(["verify", "-CAfile", certificates.caCertificate, certificates.serverCertificate]).contains(": OK"))
+            #expect(
+                try openssl(["x509", "-in", certificates.serverCertificate, "-noout", "-ext", "subjectAltName"])
+                    .contains("DNS:moss.example")
+            )
+            #expect(
+                try openssl(["verify", "-CAfile", certificates.caCertificate, certificates.serverCertificate]).contains(
+                    ": OK"
+                )
+            )
         }
     }
 

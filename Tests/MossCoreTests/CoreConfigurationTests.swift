@@ -98,7 +98,8 @@ struct CoreConfigurationTests {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/moss.yaml").path
         var expected = CoreConfiguration()
-        expected.dataDirectory = URL(fileURLWithPath: sample).deletingLastPathComponent().appendingPathComponent("moss-data").path
+        expected.dataDirectory =
+            URL(fileURLWithPath: sample).deletingLastPathComponent().appendingPathComponent("moss-data").path
         #expect(try CoreConfiguration.load(file: sample) == expected)
     }
 
@@ -113,21 +114,61 @@ struct CoreConfigurationTests {
     static let badInputs: [BadInput] = [
         .init(yaml: "mqtt:\n  prot: 1883\n", key: "mqtt.prot", line: 2, fragment: "allowed here: bind, port, tlsPort"),
         .init(yaml: "dataDir: /x\n", key: "dataDir", line: 1, fragment: "allowed here: dataDirectory"),
-        .init(yaml: "mqtt:\n  port: http\n", key: "mqtt.port", line: 2, fragment: "expected an integer in 0...65535, got \"http\""),
+        .init(
+            yaml: "mqtt:\n  port: http\n",
+            key: "mqtt.port",
+            line: 2,
+            fragment: "expected an integer in 0...65535, got \"http\""
+        ),
         .init(yaml: "mqtt:\n  port: 70000\n", key: "mqtt.port", line: 2, fragment: "0...65535"),
         .init(yaml: "mqtt:\n  port:\n", key: "mqtt.port", line: 2, fragment: "got nothing"),
         .init(yaml: "mqtt: 1883\n", key: "mqtt", line: 1, fragment: "expected a mapping"),
         .init(yaml: "logLevel: loud\n", key: "logLevel", line: 1, fragment: "expected one of trace, debug, info"),
         .init(yaml: "account: \"12345\"\n", key: "account", line: nil, fragment: "12-digit"),
         .init(yaml: "region: Europe\n", key: "region", line: nil, fragment: "AWS region name"),
-        .init(yaml: "mqtt:\n  limits:\n    maximumPacketSize: 1\n", key: "mqtt.limits.maximumPacketSize", line: 3, fragment: "64...268435455"),
-        .init(yaml: "mqtt:\n  limits:\n    queueQoS0WhileOffline: maybe\n", key: "mqtt.limits.queueQoS0WhileOffline", line: 3, fragment: "true or false"),
-        .init(yaml: "mqtt:\n  limits:\n    connectTimeout: 5\n", key: "mqtt.limits.connectTimeout", line: 3, fragment: "connectTimeoutSeconds"),
-        .init(yaml: "mqtt:\n  deniedSubscriptionFilters: \"#\"\n", key: "mqtt.deniedSubscriptionFilters", line: 2, fragment: "list of strings"),
-        .init(yaml: "mqtt:\n  deniedSubscriptionFilters: [\"a/#/b\"]\n", key: "mqtt.deniedSubscriptionFilters[0]", line: nil, fragment: "not a valid MQTT topic filter"),
-        .init(yaml: "mqtt:\n  tls:\n    certificate: a.pem\n", key: "mqtt.tls", line: 3, fragment: "missing privateKey, caCertificate"),
+        .init(
+            yaml: "mqtt:\n  limits:\n    maximumPacketSize: 1\n",
+            key: "mqtt.limits.maximumPacketSize",
+            line: 3,
+            fragment: "64...268435455"
+        ),
+        .init(
+            yaml: "mqtt:\n  limits:\n    queueQoS0WhileOffline: maybe\n",
+            key: "mqtt.limits.queueQoS0WhileOffline",
+            line: 3,
+            fragment: "true or false"
+        ),
+        .init(
+            yaml: "mqtt:\n  limits:\n    connectTimeout: 5\n",
+            key: "mqtt.limits.connectTimeout",
+            line: 3,
+            fragment: "connectTimeoutSeconds"
+        ),
+        .init(
+            yaml: "mqtt:\n  deniedSubscriptionFilters: \"#\"\n",
+            key: "mqtt.deniedSubscriptionFilters",
+            line: 2,
+            fragment: "list of strings"
+        ),
+        .init(
+            yaml: "mqtt:\n  deniedSubscriptionFilters: [\"a/#/b\"]\n",
+            key: "mqtt.deniedSubscriptionFilters[0]",
+            line: nil,
+            fragment: "not a valid MQTT topic filter"
+        ),
+        .init(
+            yaml: "mqtt:\n  tls:\n    certificate: a.pem\n",
+            key: "mqtt.tls",
+            line: 3,
+            fragment: "missing privateKey, caCertificate"
+        ),
         .init(yaml: "mqtt:\n  port: 1\n  port: 2\n", key: nil, line: nil, fragment: "duplicated key(s): 'port'"),
-        .init(yaml: "mqtt:\n  port: 2000\n  tlsPort: 2000\n", key: "mqtt.tlsPort", line: nil, fragment: "must differ from mqtt.port"),
+        .init(
+            yaml: "mqtt:\n  port: 2000\n  tlsPort: 2000\n",
+            key: "mqtt.tlsPort",
+            line: nil,
+            fragment: "must differ from mqtt.port"
+        ),
         .init(yaml: "mqtt: [\n", key: nil, line: nil, fragment: "not valid YAML"),
     ]
 
@@ -155,7 +196,12 @@ struct CoreConfigurationTests {
     @Test func validationCatchesValuesSetInCode() {
         var configuration = CoreConfiguration()
         configuration.mqtt.port = 70_000
-        #expect(throws: ConfigurationError(key: "mqtt.port", message: "expected a port in 0...65535 (0 picks a free port), got 70000")) {
+        #expect(
+            throws: ConfigurationError(
+                key: "mqtt.port",
+                message: "expected a port in 0...65535 (0 picks a free port), got 70000"
+            )
+        ) {
             try configuration.validate()
         }
         configuration = CoreConfiguration()

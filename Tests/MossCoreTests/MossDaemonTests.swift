@@ -23,12 +23,17 @@ struct MossDaemonTests {
     @Test(.timeLimit(.minutes(1))) func startsWritesPortsServesStatusAndCleansUp() async throws {
         try await withTemporaryDirectory { directory in
             let logs = InMemoryLogHandler()
-            let daemon = MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "test") { _ in logs })
+            let daemon = MossDaemon(
+                configuration: configuration(in: directory),
+                logger: Logger(label: "test") { _ in logs }
+            )
             let dataDirectory = DataDirectory(path: directory)
 
             try await withThrowingTaskGroup { group in
                 group.addTask { try await daemon.run() }
-                try await waitUntil("ports.json is written") { FileManager.default.fileExists(atPath: dataDirectory.portsFile) }
+                try await waitUntil("ports.json is written") {
+                    FileManager.default.fileExists(atPath: dataDirectory.portsFile)
+                }
 
                 let ports = try #require(try readPorts(dataDirectory))
                 #expect(ports.mqtt > 0)
@@ -46,7 +51,8 @@ struct MossDaemonTests {
 
                 // A second daemon on the same data directory refuses to start.
                 await #expect(throws: DaemonError.alreadyRunning(dataDirectory: dataDirectory.path)) {
-                    try await MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "second")).run()
+                    try await MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "second"))
+                        .run()
                 }
                 #expect(try await AdminClient(dataDirectory: directory).status().version == MossVersion.current)
 
@@ -63,11 +69,16 @@ struct MossDaemonTests {
         try await withTemporaryDirectory { directory in
             let dataDirectory = DataDirectory(path: directory)
             _ = try dataDirectory.certificates.initialize(names: SubjectAlternativeName.defaults)
-            let daemon = MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let daemon = MossDaemon(
+                configuration: configuration(in: directory),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
 
             try await withThrowingTaskGroup { group in
                 group.addTask { try await daemon.run() }
-                try await waitUntil("ports.json is written") { FileManager.default.fileExists(atPath: dataDirectory.portsFile) }
+                try await waitUntil("ports.json is written") {
+                    FileManager.default.fileExists(atPath: dataDirectory.portsFile)
+                }
                 let ports = try #require(try readPorts(dataDirectory))
                 let mqtts = try #require(ports.mqtts)
                 #expect(mqtts > 0 && mqtts != ports.mqtt)
@@ -82,7 +93,11 @@ struct MossDaemonTests {
     @Test func aConfiguredButMissingTLSFileIsNamed() async throws {
         try await withTemporaryDirectory { directory in
             var configuration = configuration(in: directory)
-            configuration.mqtt.tls = .init(certificate: directory + "/nope.pem", privateKey: directory + "/k", caCertificate: directory + "/ca")
+            configuration.mqtt.tls = .init(
+                certificate: directory + "/nope.pem",
+                privateKey: directory + "/k",
+                caCertificate: directory + "/ca"
+            )
             await #expect(throws: DaemonError.tlsFile(key: "mqtt.tls.certificate", path: directory + "/nope.pem")) {
                 try await MossDaemon(configuration: configuration, logger: Logger(label: "test")).run()
             }
@@ -94,7 +109,10 @@ struct MossDaemonTests {
             let dataDirectory = DataDirectory(path: directory)
             #expect(FileManager.default.createFile(atPath: dataDirectory.adminSocket, contents: Data("stale".utf8)))
             #expect(FileManager.default.createFile(atPath: dataDirectory.portsFile, contents: Data("{}".utf8)))
-            let daemon = MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let daemon = MossDaemon(
+                configuration: configuration(in: directory),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
             try await withThrowingTaskGroup { group in
                 group.addTask { try await daemon.run() }
                 try await waitUntil("a fresh ports.json is written") { (try? readPorts(dataDirectory)) != nil }

@@ -16,9 +16,13 @@ public struct AdminAPIError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public static func notFound(_ message: String) -> Self { Self(status: 404, code: "not_found", message: message) }
-    public static func badRequest(_ message: String) -> Self { Self(status: 400, code: "bad_request", message: message) }
+    public static func badRequest(_ message: String) -> Self {
+        Self(status: 400, code: "bad_request", message: message)
+    }
     public static func conflict(_ message: String) -> Self { Self(status: 409, code: "conflict", message: message) }
-    public static func unavailable(_ message: String) -> Self { Self(status: 503, code: "unavailable", message: message) }
+    public static func unavailable(_ message: String) -> Self {
+        Self(status: 503, code: "unavailable", message: message)
+    }
     public static func `internal`(_ message: String) -> Self { Self(status: 500, code: "internal", message: message) }
 
     public var description: String { "\(code) (HTTP \(status)): \(message)" }

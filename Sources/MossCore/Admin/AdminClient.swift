@@ -29,7 +29,10 @@ public struct AdminClient: Sendable {
         let status: Int
         let body: ByteBuffer
         do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: url.absoluteString),
+                timeout: .seconds(10)
+            )
             status = Int(response.status.code)
             body = try await response.body.collect(upTo: 64 << 20)
         } catch {

@@ -23,7 +23,9 @@ struct AdminErrorMiddleware: RouterMiddleware {
                 return try reply(.notFound("no route for \(request.method) \(request.uri.path)"))
             }
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
-            return try reply(AdminAPIError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase))
+            return try reply(
+                AdminAPIError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase)
+            )
         } catch {
             logger.error(
                 "Admin request failed",

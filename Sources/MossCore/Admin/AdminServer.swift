@@ -44,7 +44,10 @@ final class AdminServer: Service, CustomStringConvertible {
             onServerRunning: { _ in
                 // The data directory is 0700 already; 0600 keeps the socket private even if it is moved or relaxed.
                 if chmod(socketPath, 0o600) != 0 {
-                    logger.warning("Could not restrict the admin socket's mode", metadata: ["admin.socket": "\(socketPath)"])
+                    logger.warning(
+                        "Could not restrict the admin socket's mode",
+                        metadata: ["admin.socket": "\(socketPath)"]
+                    )
                 }
                 bound.signal()
             },

@@ -39,7 +39,14 @@ public struct AdminStatus: Codable, Sendable, Hashable {
         /// Seconds since 1970.
         public var connectedAt: Double
 
-        public init(clientID: String, identity: String, listener: String, peer: String, protocolVersion: String, connectedAt: Double) {
+        public init(
+            clientID: String,
+            identity: String,
+            listener: String,
+            peer: String,
+            protocolVersion: String,
+            connectedAt: Double
+        ) {
             self.clientID = clientID
             self.identity = identity
             self.listener = listener

@@ -45,14 +45,21 @@ public struct CertificateDirectory: Sendable {
     }
 
     /// Re-issues the server certificate (new SANs, or renewal) with the existing CA.
-    public func issueServer(names: [SubjectAlternativeName], keyType: CertificateKeyType = .p256) throws -> IssuedCertificate {
+    public func issueServer(
+        names: [SubjectAlternativeName],
+        keyType: CertificateKeyType = .p256
+    ) throws -> IssuedCertificate {
         let server = try loadAuthority().issueServerCertificate(names: names, keyType: keyType)
         try write(server, certificatePath: serverCertificate, keyPath: serverPrivateKey)
         return server
     }
 
     /// Issues a device certificate for `thingName`; refuses to replace an existing one unless `force` is set.
-    public func issueDevice(thingName: String, keyType: CertificateKeyType = .p256, force: Bool = false) throws -> IssuedCertificate {
+    public func issueDevice(
+        thingName: String,
+        keyType: CertificateKeyType = .p256,
+        force: Bool = false
+    ) throws -> IssuedCertificate {
         try LocalCertificateAuthority.validateThingName(thingName)
         let certificatePath = deviceCertificate(thingName)
         if !force && FileManager.default.fileExists(atPath: certificatePath) {
@@ -66,7 +73,8 @@ public struct CertificateDirectory: Sendable {
 
     /// Loads the CA written by ``initialize(names:keyType:force:)``.
     public func loadAuthority() throws -> LocalCertificateAuthority {
-        guard FileManager.default.fileExists(atPath: caCertificate), FileManager.default.fileExists(atPath: caPrivateKey)
+        guard FileManager.default.fileExists(atPath: caCertificate),
+            FileManager.default.fileExists(atPath: caPrivateKey)
         else {
             throw CertificateError.missingAuthority(path)
         }

@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import X509
+import _CryptoExtras
 
 /// The key algorithm for a new certificate. P-256 by default: small, fast, and what AWS IoT devices use.
 public enum CertificateKeyType: String, Sendable, CaseIterable {

@@ -110,7 +110,9 @@ public struct LocalCertificateAuthority: Sendable {
 
     /// AWS IoT's rule for thing names, which also keeps them safe as file names.
     public static func validateThingName(_ name: String) throws(CertificateError) {
-        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" || $0 == "-") }
+        let allowed = name.allSatisfy {
+            $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" || $0 == "-")
+        }
         guard (1...128).contains(name.count), allowed else { throw .invalidThingName(name) }
     }
 

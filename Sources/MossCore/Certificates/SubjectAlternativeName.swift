@@ -11,7 +11,9 @@ public enum SubjectAlternativeName: Sendable, Hashable, CustomStringConvertible 
     case ipAddress(String, bytes: [UInt8])
 
     /// The default when no SANs are given: the core reached on its own machine.
-    public static let defaults: [SubjectAlternativeName] = [.dnsName("localhost"), .ipAddress("127.0.0.1", bytes: [127, 0, 0, 1])]
+    public static let defaults: [SubjectAlternativeName] = [
+        .dnsName("localhost"), .ipAddress("127.0.0.1", bytes: [127, 0, 0, 1]),
+    ]
 
     /// Parses `value` as an IP address if it is one, otherwise as a DNS name (a leading `*.` wildcard is allowed).
     public init(parsing value: String) throws(CertificateError) {

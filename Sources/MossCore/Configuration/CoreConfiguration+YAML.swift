@@ -49,7 +49,9 @@ private struct YAMLConfigurationReader {
 
     func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
         try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt"]) {
-            key, value, path throws(ConfigurationError) in
+            key,
+            value,
+            path throws(ConfigurationError) in
             switch key {
             case "dataDirectory": configuration.dataDirectory = try self.path(value, path)
             case "logLevel": configuration.logLevel = try logLevel(value, path)
@@ -60,8 +62,14 @@ private struct YAMLConfigurationReader {
         }
     }
 
-    private func readMQTT(_ node: Node, at prefix: String, into mqtt: inout CoreConfiguration.MQTT) throws(ConfigurationError) {
-        let allowed = ["bind", "port", "tlsPort", "tls", "limits", "deniedSubscriptionFilters", "persistenceIntervalSeconds"]
+    private func readMQTT(
+        _ node: Node,
+        at prefix: String,
+        into mqtt: inout CoreConfiguration.MQTT
+    ) throws(ConfigurationError) {
+        let allowed = [
+            "bind", "port", "tlsPort", "tls", "limits", "deniedSubscriptionFilters", "persistenceIntervalSeconds",
+        ]
         try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
             switch key {
             case "bind": mqtt.bind = try string(value, path)
@@ -99,10 +107,16 @@ private struct YAMLConfigurationReader {
                 "certificate, privateKey and caCertificate go together; missing \(missing.joined(separator: ", "))"
             )
         }
-        return .init(certificate: certificate, privateKey: privateKey, caCertificate: caCertificate, thingsByFingerprint: things)
+        return .init(
+            certificate: certificate,
+            privateKey: privateKey,
+            caCertificate: caCertificate,
+            thingsByFingerprint: things
+        )
     }
 
-    private func readLimits(_ node: Node, at prefix: String, into limits: inout BrokerLimits) throws(ConfigurationError) {
+    private func readLimits(_ node: Node, at prefix: String, into limits: inout BrokerLimits) throws(ConfigurationError)
+    {
         let allowed = [
             "maximumConnections", "maximumInflightMessages", "maximumQueuedMessages", "maximumPacketSize",
             "connectTimeoutSeconds", "maximumKeepAlive", "maximumSessionExpiry", "topicAliasMaximum",
@@ -120,7 +134,8 @@ private struct YAMLConfigurationReader {
             case "maximumSessionExpiry":
                 limits.maximumSessionExpiry = UInt32(try integer(value, path, in: 0...Int(UInt32.max)))
             case "topicAliasMaximum": limits.topicAliasMaximum = UInt16(try integer(value, path, in: 0...65_535))
-            case "maximumRetainedMessages": limits.maximumRetainedMessages = try integer(value, path, in: 0...10_000_000)
+            case "maximumRetainedMessages":
+                limits.maximumRetainedMessages = try integer(value, path, in: 0...10_000_000)
             default: limits.queueQoS0WhileOffline = try boolean(value, path)
             }
         }
@@ -164,12 +179,20 @@ private struct YAMLConfigurationReader {
 
     private func integer(_ node: Node, _ path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard case .scalar = node, let value = node.int, range.contains(value) else {
-            throw error(node, path, "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(describe(node))")
+            throw error(
+                node,
+                path,
+                "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(describe(node))"
+            )
         }
         return value
     }
 
-    private func seconds(_ node: Node, _ path: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
+    private func seconds(
+        _ node: Node,
+        _ path: String,
+        in range: ClosedRange<Double>
+    ) throws(ConfigurationError) -> Duration {
         guard case .scalar = node, let value = node.float, range.contains(value) else {
             throw error(
                 node,

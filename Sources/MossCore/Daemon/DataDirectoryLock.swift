@@ -20,7 +20,10 @@ final class DataDirectoryLock: Sendable {
         }
         let descriptor = open(dataDirectory.lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw .dataDirectory(dataDirectory.path, "cannot open \(dataDirectory.lockFile): \(String(cString: strerror(errno)))")
+            throw .dataDirectory(
+                dataDirectory.path,
+                "cannot open \(dataDirectory.lockFile): \(String(cString: strerror(errno)))"
+            )
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

@@ -31,7 +31,9 @@ public struct MossDaemon: Sendable {
         let broker = MQTTBroker(
             configuration: configuration.brokerConfiguration(tls: tls),
             persistence: BrokerStateStore(database: database),
-            interceptor: DefaultBrokerInterceptor(deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters),
+            interceptor: DefaultBrokerInterceptor(
+                deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters
+            ),
             logger: brokerLogger
         )
 
@@ -42,13 +44,24 @@ public struct MossDaemon: Sendable {
         let adminBound = ReadinessSignal()
         let admin = AdminServer(
             socketPath: dataDirectory.adminSocket,
-            routes: [StatusRoutes(statistics: { broker.statistics() }, dataDirectory: dataDirectory.path, startedAt: startedAt)],
+            routes: [
+                StatusRoutes(
+                    statistics: { broker.statistics() },
+                    dataDirectory: dataDirectory.path,
+                    startedAt: startedAt
+                )
+            ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.
             startWhen: { (try? await broker.boundListeners()) != nil },
             logger: adminLogger
         )
-        let readiness = ReadinessService(broker: broker, adminBound: adminBound, dataDirectory: dataDirectory, logger: logger)
+        let readiness = ReadinessService(
+            broker: broker,
+            adminBound: adminBound,
+            dataDirectory: dataDirectory,
+            logger: logger
+        )
 
         // Dependency order; shutdown runs in reverse, so the broker (which flushes to the database) stops last.
         let group = ServiceGroup(
@@ -65,7 +78,10 @@ public struct MossDaemon: Sendable {
         )
         logger.info(
             "Starting",
-            metadata: ["moss.version": "\(MossVersion.current)", "moss.data_directory": "\(dataDirectory.path)", "mqtt.tls": "\(tls != nil)"]
+            metadata: [
+                "moss.version": "\(MossVersion.current)", "moss.data_directory": "\(dataDirectory.path)",
+                "mqtt.tls": "\(tls != nil)",
+            ]
         )
         try await group.run()
         logger.info("Stopped")

@@ -45,7 +45,11 @@ final class ReadinessService: Service, CustomStringConvertible {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(String(decoding: try encoder.encode(ports), as: UTF8.self) + "\n", to: dataDirectory.portsFile, mode: 0o644)
+        try AtomicFile.write(
+            String(decoding: try encoder.encode(ports), as: UTF8.self) + "\n",
+            to: dataDirectory.portsFile,
+            mode: 0o644
+        )
         defer { unlink(dataDirectory.portsFile) }
 
         var metadata: Logger.Metadata = ["mqtt.port": "\(ports.mqtt)", "admin.socket": "\(ports.admin)"]
