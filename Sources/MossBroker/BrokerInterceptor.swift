@@ -89,7 +89,9 @@ public struct DefaultBrokerInterceptor: BrokerInterceptor {
     public func authorizeConnection(_ client: ClientIdentity) -> Bool { true }
 
     public func authorizeSubscription(_ filter: String, for client: ClientIdentity) -> Bool {
-        !deniedSubscriptionFilters.contains { MQTTTopic.filtersOverlap($0, filter) }
+        // A shared subscription receives the messages of its inner filter, so that is what is checked.
+        let effective = (try? MQTTTopic.sharedSubscription(filter))?.filter ?? filter
+        return !deniedSubscriptionFilters.contains { MQTTTopic.filtersOverlap($0, effective) }
     }
 
     public func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool { true }
