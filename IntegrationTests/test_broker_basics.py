@@ -20,6 +20,7 @@ from broker_helpers import (  # noqa: F401 (fixtures)
     mosquitto_pub,
     publish_packet,
     topic,
+    unique,
 )
 
 VERSIONS = [pytest.param(4, id="v3.1.1"), pytest.param(5, id="v5")]
@@ -301,3 +302,45 @@ def test_wildcards_match_as_specified(clients, topic):
     expected = [name for name, matches in cases.items() if matches]
     assert [subscriber.expect_publish().topic for _ in expected] == expected
     subscriber.assert_quiet()
+
+
+def test_retained_dollar_topics_are_not_sent_to_leading_wildcards(clients, topic):
+    publisher = clients.connected(5)
+    publisher.publish(f"$moss-retained/{topic}", b"dollar", qos=1, retain=True)
+    publisher.publish(f"plain/{topic}", b"plain", qos=1, retain=True)
+    wildcard = clients.connected(5)
+    wildcard.subscribe(f"+/{topic}")
+    assert [wildcard.expect_publish().topic] == [f"plain/{topic}"]
+    wildcard.assert_quiet()
+    explicit = clients.connected(5)
+    explicit.subscribe(f"$moss-retained/{topic}")
+    assert explicit.expect_publish().payload == b"dollar"
+
+
+def test_unsubscribing_a_shared_subscription(clients, topic):
+    member = clients.connected(5)
+    member.subscribe((f"$share/g/{topic}", 1))
+    assert member.unsubscribe(f"$share/g/{topic}").codes == [0x00]
+    publisher = clients.connected(5)
+    publisher.publish(topic, b"nobody", qos=1)
+    member.assert_quiet()
+
+
+def test_shared_subscription_prefers_connected_members(clients, topic):
+    group = f"$share/g/{topic}"
+    offline_id = unique("offline-member")
+    offline = clients.raw(5)
+    offline.connect(offline_id, clean=False, properties=[(P.SESSION_EXPIRY, 60)])
+    offline.subscribe((group, 1))
+    offline.disconnect()
+    online = clients.connected(5)
+    online.subscribe((group, 1))
+    publisher = clients.connected(5)
+    for i in range(4):
+        publisher.publish(topic, f"{i}".encode(), qos=1)
+    got = []
+    for _ in range(4):
+        message = online.expect_publish()
+        online.ack(message)
+        got.append(message.payload)
+    assert got == [b"0", b"1", b"2", b"3"]

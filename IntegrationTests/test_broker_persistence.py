@@ -8,6 +8,11 @@ import pytest
 from broker_helpers import (
     DISCONNECT,
     PUBACK,
+    PUBCOMP,
+    PUBREC,
+    PUBREL,
+    publish_packet,
+    subscription_options,
     Will,
     P,
     Clients,
@@ -137,3 +142,53 @@ def test_shutdown_disconnects_v5_clients_with_0x8b_and_publishes_no_will(restart
     subscriber = restartable.clients.connected(5)
     subscriber.subscribe((f"{topic}/#", 1))
     subscriber.assert_quiet()
+
+
+def test_qos2_flows_in_both_directions_survive_a_restart(restartable):
+    topic = unique("qos2")
+    sub_id, pub_id = unique("q2-sub"), unique("q2-pub")
+    persistent = {"clean": False, "properties": [(P.SESSION_EXPIRY, 600)]}
+    subscriber = restartable.clients.connected(5, sub_id, **persistent)
+    subscriber.subscribe((topic, 2))
+    publisher = restartable.clients.connected(5, pub_id, **persistent)
+    # Outbound: the subscriber got the message and sent PUBREC; the broker's PUBREL is never completed.
+    publisher.publish(topic, b"outbound", qos=2)
+    delivered = subscriber.expect_publish()
+    subscriber.send(ack_packet(PUBREC, delivered.packet_id))
+    subscriber.expect(PUBREL, packet_id=delivered.packet_id)
+    # Inbound: the publisher's QoS 2 message was accepted (PUBREC) but not released yet.
+    publisher.send(publish_packet(topic, b"inbound", qos=2, packet_id=77))
+    publisher.expect(PUBREC, packet_id=77)
+    forwarded = subscriber.expect_publish()
+    assert forwarded.payload == b"inbound"
+    subscriber.ack(forwarded)
+
+    restartable.restart()
+    subscriber = restartable.clients.raw(5)
+    assert subscriber.connect(sub_id, **persistent).session_present
+    subscriber.expect(PUBREL, packet_id=delivered.packet_id)  # only the release is left to do
+    subscriber.send(ack_packet(PUBCOMP, delivered.packet_id))
+    publisher = restartable.clients.raw(5)
+    assert publisher.connect(pub_id, **persistent).session_present
+    # The publisher resends with DUP: acknowledged, not forwarded a second time.
+    publisher.send(publish_packet(topic, b"inbound", qos=2, dup=True, packet_id=77))
+    publisher.expect(PUBREC, packet_id=77)
+    publisher.send(ack_packet(PUBREL, 77))
+    publisher.expect(PUBCOMP, packet_id=77)
+    subscriber.assert_quiet()
+
+
+def test_subscription_options_and_identifiers_survive_a_restart(restartable):
+    topic = unique("options")
+    client_id = unique("opts")
+    persistent = {"clean": False, "properties": [(P.SESSION_EXPIRY, 600)]}
+    client = restartable.clients.connected(5, client_id, **persistent)
+    client.subscribe((topic, subscription_options(qos=1, no_local=True, retain_as_published=True)), properties=[(P.SUBSCRIPTION_ID, 42)])
+    client.disconnect()
+    restartable.restart()
+    client = restartable.clients.connected(5, client_id, **persistent)
+    client.publish(topic, b"own", qos=1)
+    client.assert_quiet()  # No Local still applies
+    restartable.clients.connected(5).publish(topic, b"other", qos=1, retain=True)
+    message = client.expect_publish()
+    assert (message.payload, message.retain, message.properties.all(P.SUBSCRIPTION_ID)) == (b"other", True, [42])

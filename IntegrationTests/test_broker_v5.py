@@ -394,3 +394,40 @@ def test_two_subscription_identifiers_are_a_protocol_error(clients, topic):
         subscribe_packet(1, [(topic, 0)], properties=[(P.SUBSCRIPTION_ID, 1), (P.SUBSCRIPTION_ID, 2)])
     )
     client.expect_disconnect(0x82)
+
+
+def test_retained_message_carries_the_subscription_identifier(clients, topic):
+    clients.connected(5).publish(topic, b"r", qos=1, retain=True)
+    subscriber = clients.connected(5)
+    subscriber.subscribe(topic, properties=[(P.SUBSCRIPTION_ID, 42)])
+    message = subscriber.expect_publish()
+    assert (message.retain, message.properties.all(P.SUBSCRIPTION_ID)) == (True, [42])
+
+
+def test_topic_aliases_do_not_outlive_the_connection(clients, topic):
+    client_id = unique("alias")
+    first = clients.connected(5, client_id, clean=False, properties=[(P.SESSION_EXPIRY, 60)])
+    first.publish(topic, b"x", qos=1, properties=[(P.TOPIC_ALIAS, 1)])
+    first.disconnect()
+    second = clients.connected(5, client_id, clean=False, properties=[(P.SESSION_EXPIRY, 60)])
+    second.send(publish_packet(b"", b"x", properties=[(P.TOPIC_ALIAS, 1)]))
+    second.expect_disconnect(0x82)
+
+
+def test_expired_in_flight_message_is_not_redelivered(clients, topic):
+    client_id = unique("inflight-expiry")
+    connect = {"clean": False, "properties": [(P.SESSION_EXPIRY, 60)]}
+    subscriber = clients.connected(5, client_id, **connect)
+    subscriber.subscribe((topic, 1))
+    publisher = clients.connected(5)
+    publisher.publish(topic, b"short-lived", qos=1, properties=[(P.MESSAGE_EXPIRY, 1)])
+    publisher.publish(topic, b"durable", qos=1)
+    assert [subscriber.expect_publish().payload for _ in range(2)] == [b"short-lived", b"durable"]
+    subscriber.abort()  # neither acknowledged
+    time.sleep(1.2)  # the expiry itself
+    back = clients.raw(5)
+    assert back.connect(client_id, **connect).session_present
+    message = back.expect_publish()
+    assert (message.payload, message.dup) == (b"durable", True)
+    back.ack(message)
+    back.assert_quiet()
