@@ -4,7 +4,7 @@ maximum connections, and denied subscription filters (SUBACK 0x80 / 0x87)."""
 
 from __future__ import annotations
 
-import socket
+import threading
 import time
 
 import pytest
@@ -12,8 +12,8 @@ import pytest
 from broker_helpers import (  # noqa: F401 (fixture)
     CONNACK,
     DISCONNECT,
-    HOST,
     P,
+    PINGREQ_PACKET,
     Clients,
     PahoClient,
     RawClient,
@@ -306,3 +306,38 @@ def test_maximum_connections(moss_binary, tmp_path):
     finally:
         opened.close_all()
         stop_cleanly(moss)
+
+
+def test_a_stuck_subscriber_does_not_throttle_other_subscribers(limited, clients, topic):
+    """Back-pressure may pause a publisher briefly, but once the stuck client's queue is full its bound (drop
+    oldest, counted) takes over: the other subscribers keep getting the stream at full speed."""
+    stuck = clients.raw(5)
+    stuck.connect(keepalive=MAX_KEEP_ALIVE, properties=[(P.RECEIVE_MAXIMUM, 1)])
+    stuck.subscribe((topic, 1))
+    # The stuck client stays connected (it pings) but never acknowledges anything.
+    done = threading.Event()
+
+    def keep_pinging():
+        while not done.wait(0.5):
+            try:
+                stuck.send(PINGREQ_PACKET)
+            except OSError:
+                return
+
+    pinger = threading.Thread(target=keep_pinging, daemon=True)
+    pinger.start()
+    try:
+        healthy = PahoClient(limited.mqtt_port, version=5, keepalive=MAX_KEEP_ALIVE)
+        clients.opened.append(healthy)
+        healthy.connect()
+        healthy.subscribe(topic, qos=1)
+        publisher = clients.paho(5, keepalive=MAX_KEEP_ALIVE)
+        started = time.monotonic()
+        for i in range(20):
+            publisher.publish(topic, f"{i}".encode(), qos=1, timeout=30)
+        assert [m.payload for m in healthy.receive(20, timeout=30)] == [f"{i}".encode() for i in range(20)]
+        elapsed = time.monotonic() - started
+        assert elapsed < 3, f"20 messages took {elapsed:.1f}s to reach a healthy subscriber"
+    finally:
+        done.set()
+        pinger.join()

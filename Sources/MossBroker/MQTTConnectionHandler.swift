@@ -49,6 +49,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // Back-pressure: sessions whose queues are full because of this publisher.
     private var pausedBy: Set<ObjectIdentifier> = []
+    /// Sessions this publisher already waited a whole pause for: their queue bound applies until they catch up
+    /// (otherwise one stuck subscriber would hold every publisher to one message per pause).
+    private var waitedFor: Set<ObjectIdentifier> = []
     private var readPending = false
     private var resumeTask: Scheduled<Void>?
 
@@ -502,13 +505,16 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: Back-pressure
 
     private func pause(for session: Session) {
-        pausedBy.insert(ObjectIdentifier(session))
+        let id = ObjectIdentifier(session)
+        guard !waitedFor.contains(id) else { return }
+        pausedBy.insert(id)
         if resumeTask == nil {
             // Never stall a publisher for long behind one slow subscriber: after a second the queue bound
             // (drop oldest, counted) takes over.
             resumeTask = eventLoop.scheduleTask(in: .seconds(1)) { [weak self] in
                 guard let self else { return }
                 self.resumeTask = nil
+                self.waitedFor.formUnion(self.pausedBy)
                 self.pausedBy.removeAll()
                 self.resumeReadingIfIdle()
             }
@@ -519,6 +525,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     func resumeReading(from session: Session) {
         let id = ObjectIdentifier(session)
         eventLoop.execute {
+            self.waitedFor.remove(id)
             guard self.pausedBy.remove(id) != nil, self.pausedBy.isEmpty else { return }
             self.resumeTask?.cancel()
             self.resumeTask = nil
