@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MossBroker
 import MossTestSupport
+import ServiceLifecycleTestKit
 import Testing
 
 @testable import MossCore
@@ -20,7 +21,7 @@ struct AdminAPITests {
     }
 
     /// Runs an admin server with the status routes (and the failing ones) for the duration of `body`.
-    func withAdminServer(_ body: (AdminClient, String) async throws -> Void) async throws {
+    func withAdminServer(_ body: @Sendable (AdminClient, String) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
             let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             let bound = ReadinessSignal()
@@ -33,11 +34,16 @@ struct AdminAPITests {
                 bound: bound,
                 logger: logger
             )
-            try await withThrowingTaskGroup { group in
-                group.addTask { try await server.run() }
-                try await bound.wait()
-                try await body(AdminClient(dataDirectory: directory), directory)
-                group.cancelAll()
+            // Graceful shutdown rather than cancellation: cancelling a server with an accepted connection
+            // still buffered traps in NIO (apple/swift-nio#3481).
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup { group in
+                    group.addTask { try await server.run() }
+                    try await bound.wait()
+                    try await body(AdminClient(dataDirectory: directory), directory)
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
             }
         }
     }

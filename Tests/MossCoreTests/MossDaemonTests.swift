@@ -2,6 +2,7 @@ import Foundation
 import InMemoryLogging
 import Logging
 import MossTestSupport
+import ServiceLifecycleTestKit
 import Testing
 
 @testable import MossCore
@@ -29,35 +30,42 @@ struct MossDaemonTests {
             )
             let dataDirectory = DataDirectory(path: directory)
 
-            try await withThrowingTaskGroup { group in
-                group.addTask { try await daemon.run() }
-                try await waitUntil("ports.json is written") {
-                    FileManager.default.fileExists(atPath: dataDirectory.portsFile)
-                }
+            // Graceful shutdown, as SIGTERM does: cancelling a server with an accepted connection still
+            // buffered traps in NIO (apple/swift-nio#3481).
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup { group in
+                    group.addTask { try await daemon.run() }
+                    try await waitUntil("ports.json is written") {
+                        FileManager.default.fileExists(atPath: dataDirectory.portsFile)
+                    }
 
-                let ports = try #require(try readPorts(dataDirectory))
-                #expect(ports.mqtt > 0)
-                #expect(ports.mqtts == nil)  // no certificates: no TLS listener
-                #expect(ports.admin == dataDirectory.adminSocket)
+                    let ports = try #require(try readPorts(dataDirectory))
+                    #expect(ports.mqtt > 0)
+                    #expect(ports.mqtts == nil)  // no certificates: no TLS listener
+                    #expect(ports.admin == dataDirectory.adminSocket)
 
-                let ready = logs.entries.filter { $0.message == "ready" }
-                #expect(ready.count == 1)
-                #expect(ready.first?.level == .info)
-                #expect(ready.first?.metadata["mqtt.port"] == "\(ports.mqtt)")
+                    let ready = logs.entries.filter { $0.message == "ready" }
+                    #expect(ready.count == 1)
+                    #expect(ready.first?.level == .info)
+                    #expect(ready.first?.metadata["mqtt.port"] == "\(ports.mqtt)")
 
-                let status = try await AdminClient(dataDirectory: directory).status()
-                #expect(status.listeners.map(\.port) == [ports.mqtt])
-                #expect(status.version == MossVersion.current)
+                    let status = try await AdminClient(dataDirectory: directory).status()
+                    #expect(status.listeners.map(\.port) == [ports.mqtt])
+                    #expect(status.version == MossVersion.current)
 
-                // A second daemon on the same data directory refuses to start.
-                await #expect(throws: DaemonError.alreadyRunning(dataDirectory: dataDirectory.path)) {
-                    try await MossDaemon(configuration: configuration(in: directory), logger: Logger(label: "second"))
+                    // A second daemon on the same data directory refuses to start.
+                    await #expect(throws: DaemonError.alreadyRunning(dataDirectory: dataDirectory.path)) {
+                        try await MossDaemon(
+                            configuration: configuration(in: directory),
+                            logger: Logger(label: "second")
+                        )
                         .run()
-                }
-                #expect(try await AdminClient(dataDirectory: directory).status().version == MossVersion.current)
+                    }
+                    #expect(try await AdminClient(dataDirectory: directory).status().version == MossVersion.current)
 
-                group.cancelAll()
-                try? await group.waitForAll()
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
             }
             #expect(!FileManager.default.fileExists(atPath: dataDirectory.portsFile))
             #expect(!FileManager.default.fileExists(atPath: dataDirectory.adminSocket))
@@ -74,18 +82,22 @@ struct MossDaemonTests {
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
 
-            try await withThrowingTaskGroup { group in
-                group.addTask { try await daemon.run() }
-                try await waitUntil("ports.json is written") {
-                    FileManager.default.fileExists(atPath: dataDirectory.portsFile)
+            // Graceful shutdown, as SIGTERM does: cancelling a server with an accepted connection still
+            // buffered traps in NIO (apple/swift-nio#3481).
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup { group in
+                    group.addTask { try await daemon.run() }
+                    try await waitUntil("ports.json is written") {
+                        FileManager.default.fileExists(atPath: dataDirectory.portsFile)
+                    }
+                    let ports = try #require(try readPorts(dataDirectory))
+                    let mqtts = try #require(ports.mqtts)
+                    #expect(mqtts > 0 && mqtts != ports.mqtt)
+                    let status = try await AdminClient(dataDirectory: directory).status()
+                    #expect(status.listeners.filter(\.tls).map(\.port) == [mqtts])
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
                 }
-                let ports = try #require(try readPorts(dataDirectory))
-                let mqtts = try #require(ports.mqtts)
-                #expect(mqtts > 0 && mqtts != ports.mqtt)
-                let status = try await AdminClient(dataDirectory: directory).status()
-                #expect(status.listeners.filter(\.tls).map(\.port) == [mqtts])
-                group.cancelAll()
-                try? await group.waitForAll()
             }
         }
     }
@@ -113,12 +125,16 @@ struct MossDaemonTests {
                 configuration: configuration(in: directory),
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
-            try await withThrowingTaskGroup { group in
-                group.addTask { try await daemon.run() }
-                try await waitUntil("a fresh ports.json is written") { (try? readPorts(dataDirectory)) != nil }
-                #expect(try await AdminClient(dataDirectory: directory).status().version == MossVersion.current)
-                group.cancelAll()
-                try? await group.waitForAll()
+            // Graceful shutdown, as SIGTERM does: cancelling a server with an accepted connection still
+            // buffered traps in NIO (apple/swift-nio#3481).
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup { group in
+                    group.addTask { try await daemon.run() }
+                    try await waitUntil("a fresh ports.json is written") { (try? readPorts(dataDirectory)) != nil }
+                    #expect(try await AdminClient(dataDirectory: directory).status().version == MossVersion.current)
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
             }
         }
     }

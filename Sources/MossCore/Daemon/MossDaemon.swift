@@ -64,18 +64,19 @@ public struct MossDaemon: Sendable {
         )
 
         // Dependency order; shutdown runs in reverse, so the broker (which flushes to the database) stops last.
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: broker),
-                    .init(service: admin),
-                    .init(service: readiness),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [.sigquit],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: broker),
+                .init(service: admin),
+                .init(service: readiness),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [.sigquit],
+            logger: logger
         )
+        // A service stuck in shutdown must not keep the gateway from stopping; it is cancelled after this.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
             "Starting",
             metadata: [
