@@ -157,7 +157,6 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
                     if let sslContext {
                         try sync.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
-                    try sync.addHandler(ByteToMessageHandler(MQTTPacketDecoder(maximumPacketSize: limits.maximumPacketSize)))
                     try sync.addHandler(handler)
                     registry.add(handler)
                 }

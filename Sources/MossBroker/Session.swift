@@ -173,14 +173,10 @@ final class Session: @unchecked Sendable {
                 sendLocked(delivery, now: .now())
             } else {
                 enqueueLocked(delivery)
-                if queue.count > limit {
-                    if queuedQoS0 > 0 {
-                        dropOldestLocked(preferQoS0: true)
-                    } else if queue.count > limit * 2 {
-                        dropOldestLocked(preferQoS0: false)
-                    }
-                }
-                if queue.count >= limit, let publisher, publisher !== link!.handler {
+                // The queue never holds more than `limit`: beyond it the oldest QoS 0 goes first, then the oldest.
+                if queue.count > limit { dropOldestLocked(preferQoS0: true) }
+                // Half full: publishers feeding this subscriber pause, so the bound is rarely reached.
+                if queue.count >= Self.pauseMark(limit), let publisher, publisher !== link!.handler {
                     waiters[ObjectIdentifier(publisher)] = publisher
                     result = .congested
                 }
@@ -210,7 +206,7 @@ final class Session: @unchecked Sendable {
                 inflight.remove(at: index)
             }
             drainLocked(now: .now())
-            if queue.count < max(1, core.limits.maximumQueuedMessages / 2) && !waiters.isEmpty {
+            if queue.count < Self.resumeMark(core.limits.maximumQueuedMessages) && !waiters.isEmpty {
                 released = Array(waiters.values)
                 waiters.removeAll()
             }
@@ -232,7 +228,7 @@ final class Session: @unchecked Sendable {
             link!.writable = writable
             guard writable else { return }
             drainLocked(now: .now())
-            if queue.count < max(1, core.limits.maximumQueuedMessages / 2) && !waiters.isEmpty {
+            if queue.count < Self.resumeMark(core.limits.maximumQueuedMessages) && !waiters.isEmpty {
                 released = Array(waiters.values)
                 waiters.removeAll()
             }
@@ -320,6 +316,10 @@ final class Session: @unchecked Sendable {
     }
 
     var queuedCount: Int { lock.withLock { queue.count + inflight.count } }
+
+    /// Queue length at which publishers are paused, and below which they resume.
+    static func pauseMark(_ limit: Int) -> Int { max(1, limit / 2) }
+    static func resumeMark(_ limit: Int) -> Int { max(1, limit / 4) }
 
     // MARK: Internals (lock held)
 
