@@ -8,10 +8,8 @@ import pytest
 from broker_helpers import (  # noqa: F401 (fixtures)
     PUBACK,
     PUBCOMP,
-    PUBLISH,
     PUBREC,
     PUBREL,
-    QUIET,
     MosquittoSub,
     P,
     ack_packet,

@@ -10,7 +10,6 @@ import pytest
 from broker_helpers import (  # noqa: F401 (fixtures)
     CONNACK,
     DISCONNECT,
-    P,
     broker,
     clients,
     connect_packet,

@@ -15,7 +15,6 @@ from broker_helpers import (  # noqa: F401 (fixtures)
     PUBREL,
     QUIET,
     P,
-    RawClient,
     Will,
     ack_packet,
     broker,

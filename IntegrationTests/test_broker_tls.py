@@ -19,6 +19,7 @@ from broker_helpers import (
     make_device,
     mosquitto_pub,
     run_moss,
+    start_configured,
     start_moss,
     status,
     stop_cleanly,
@@ -164,3 +165,37 @@ def test_connack_over_tls_for_v5(tls_broker, clients):
     client = clients.raw(5, port=tls_broker.mqtts_port, tls=tls_context(*device_tls(tls_broker)))
     connack = client.connect()
     assert connack.properties.get(P.RECEIVE_MAXIMUM)
+
+
+def test_refused_tls_handshakes_do_not_use_up_connection_slots(moss_binary, tmp_path):
+    data_dir = tmp_path / "data"
+    run_moss(moss_binary, "certs", "init", "--data-dir", str(data_dir), check=True)
+    cert, key = make_device(moss_binary, data_dir, "sensor-1")
+    ca = data_dir / "certs" / "ca.pem"
+    moss = start_configured(moss_binary, data_dir, limits={"maximumConnections": 2})
+    opened = Clients(moss.mqtt_port, moss.mqtts_port)
+    try:
+        for _ in range(5):
+            assert handshake_or_first_read_fails(moss.mqtts_port, tls_context(ca))
+
+        def two_devices_connect():
+            attempt = []
+            try:
+                for _ in range(2):
+                    client = RawClient(moss.mqtts_port, 5, tls_context(ca, cert, key))
+                    attempt.append(client)
+                    client.send(connect_packet(unique("slot"), version=5))
+                    answer = client.recv(timeout=2)
+                    if answer is None or answer.type != CONNACK or answer.code != 0:
+                        raise ConnectionError(f"refused: {answer}")
+            except (ssl.SSLError, OSError):
+                for client in attempt:
+                    client.close()
+                return False
+            opened.opened.extend(attempt)
+            return True
+
+        wait_until(two_devices_connect, "both connection slots are free again")
+    finally:
+        opened.close_all()
+        stop_cleanly(moss)

@@ -14,7 +14,6 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from broker_helpers import (  # noqa: F401 (fixtures)
     AUTH,
     BROKER_LIMITS,
-    PUBACK,
     PUBCOMP,
     PUBREC,
     PUBREL,
