@@ -60,6 +60,11 @@ let package = Package(
             name: "MossInference",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // Measures the inference engine for scripts/bench/inference.sh; not part of the daemon.
+        .executableTarget(
+            name: "MossInferenceBenchmark",
+            dependencies: ["MossInference"]
+        ),
         // Composition root: configuration, certificates, the admin API, the daemon's ServiceGroup.
         .target(
             name: "MossCore",
@@ -133,7 +138,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MossInferenceTests",
-            dependencies: ["MossInference"]
+            dependencies: ["MossInference", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"]
         ),
     ]
 )
