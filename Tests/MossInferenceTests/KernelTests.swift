@@ -94,6 +94,9 @@ import Testing
         .init(x: [2, 4, 9, 8], w: [6, 2, 3, 2], strides: [2, 1], dilations: [1, 2], pads: [0, 1, 2, 1], group: 2),
         .init(x: [1, 8, 6, 6], w: [8, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], group: 8),
         .init(x: [1, 5, 4, 4], w: [7, 5, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
+        // Wide enough rows for the vector paths of the C depthwise kernel, stride 1 and 2.
+        .init(x: [2, 4, 21, 20], w: [4, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], group: 4),
+        .init(x: [1, 3, 9, 19], w: [3, 1, 3, 3], strides: [1, 1], dilations: [2, 1], pads: [2, 1, 2, 1], group: 3),
         .init(x: [1, 16, 12, 12], w: [8, 16, 3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 1),
     ]
 

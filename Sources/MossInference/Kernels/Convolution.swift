@@ -1,3 +1,5 @@
+import CMossInferenceKernels
+
 /// 2-D convolution: depthwise layers run directly, the others as matrix products (a 1×1 convolution is one already;
 /// larger kernels go through im2col into the plan's scratch space).
 enum Convolution {
@@ -49,6 +51,7 @@ enum Convolution {
     ) -> Kernel {
         let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
         switch (conv.layout, isDepthwise(conv, g)) {
+        case (_, true) where g.multiplier == 1: return depthwiseC(g, layout: conv.layout, x: x, filter: filter, bias: bias, out: out)
         case (.nchw, true): return depthwiseNCHW(g, x: x, filter: filter, bias: bias, out: out)
         case (.nhwc, true): return depthwiseNHWC(g, x: x, filter: filter, bias: bias, out: out)
         case (.nchw, false): return gemmNCHW(g, x: x, filter: filter, bias: bias, out: out, scratch: scratch)
@@ -63,6 +66,29 @@ enum Convolution {
         let last = size - 1 - shift < 0 ? -1 : (size - 1 - shift) / stride
         let end = Swift.min(count, last + 1)
         return first < end ? first..<end : 0..<0
+    }
+
+    /// Depthwise with a multiplier of 1 (MobileNet's case) in the C kernels, vectorised for the CPU at hand.
+    private static func depthwiseC(
+        _ g: Geometry, layout: Operator.Layout, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>
+    ) -> Kernel {
+        var geometry = MossDepthwiseGeometry(
+            channels: Int32(g.channels), height: Int32(g.height), width: Int32(g.width), outHeight: Int32(g.outHeight),
+            outWidth: Int32(g.outWidth), kernelHeight: Int32(g.kernelHeight), kernelWidth: Int32(g.kernelWidth),
+            strideHeight: Int32(g.strideHeight), strideWidth: Int32(g.strideWidth), dilationHeight: Int32(g.dilationHeight),
+            dilationWidth: Int32(g.dilationWidth), padTop: Int32(g.padTop), padLeft: Int32(g.padLeft))
+        let image = g.channels * g.height * g.width
+        let outImage = g.channels * g.outHeight * g.outWidth
+        return {
+            for n in 0..<g.batch {
+                if layout == .nchw {
+                    moss_depthwise_nchw(&geometry, x + n * image, filter, bias, out + n * outImage)
+                } else {
+                    moss_depthwise_nhwc(&geometry, x + n * image, filter, bias, out + n * outImage)
+                }
+            }
+        }
     }
 
     private static func depthwiseNCHW(

@@ -55,12 +55,16 @@ enum DataMovement {
                         target.update(repeating: value, count: rowLength)
                     } else {
                         let sourceRow = x + offset
-                        for j in 0..<rowLength {
-                            if j == copyStart && copyEnd > copyStart {
-                                (target + j).update(from: sourceRow + (j - lastBegin), count: copyEnd - copyStart)
+                        if copyEnd > copyStart {
+                            (target + copyStart).update(from: sourceRow + (copyStart - lastBegin), count: copyEnd - copyStart)
+                        }
+                        if mode == .constant {
+                            target.update(repeating: value, count: Swift.min(copyStart, rowLength))
+                            if copyEnd < rowLength { (target + Swift.max(copyEnd, 0)).update(repeating: value, count: rowLength - Swift.max(copyEnd, 0)) }
+                        } else {
+                            for j in 0..<rowLength where j < copyStart || j >= copyEnd {
+                                target[j] = columnSources[j].map { sourceRow[$0] } ?? value
                             }
-                            if j >= copyStart && j < copyEnd { continue }
-                            target[j] = columnSources[j].map { sourceRow[$0] } ?? value
                         }
                     }
                     var axis = outerShape.count - 1

@@ -1,3 +1,5 @@
+import CMossInferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -134,6 +136,6 @@ enum Elementwise {
     }
 
     static func clip(x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) -> Kernel {
-        { for i in 0..<count { out[i] = Swift.min(Swift.max(x[i], low), high) } }
+        { moss_clip(x, out, count, low, high) }
     }
 }

@@ -8,10 +8,12 @@ import SwiftProtobuf
 /// A TensorFlow checkpoint ("tensor bundle"): `PREFIX.index`, a LevelDB-style table mapping tensor names to
 /// BundleEntryProtos, and `PREFIX.data-NNNNN-of-MMMMM` shards holding the raw little-endian bytes.
 /// Every block and every tensor read is checked against its masked CRC32C.
-struct TensorBundle {
+final class TensorBundle {
     private let prefix: String
     private let entries: [String: Tensorflow_BundleEntryProto]
     private let shardCount: Int
+    /// Shards read so far: a model's variables share one or a few files, read once each.
+    private var shards: [Int: [UInt8]] = [:]
 
     /// The tensor names in the bundle.
     var names: [String] { entries.keys.sorted() }
@@ -55,7 +57,13 @@ struct TensorBundle {
         }
         guard entry.slices.isEmpty else { throw InferenceError(.unsupportedOperator, "partitioned variable '\(name)' is not supported") }
         let shardPath = prefix + ".data-" + Self.fiveDigits(Int(entry.shardID)) + "-of-" + Self.fiveDigits(shardCount)
-        let shard = try Self.read(shardPath)
+        let shard: [UInt8]
+        if let cached = shards[Int(entry.shardID)] {
+            shard = cached
+        } else {
+            shard = try Self.read(shardPath)
+            shards[Int(entry.shardID)] = shard
+        }
         let start = Int(entry.offset)
         let end = start + Int(entry.size)
         guard start >= 0, end <= shard.count else {
