@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MossInferenceTests",
-            dependencies: ["MossInference", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["MossInference", "CMossInferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"]
         ),
     ]

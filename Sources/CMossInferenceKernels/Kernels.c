@@ -1,47 +1,48 @@
 #include "CMossInferenceKernels.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
+
+static atomic_int force_generic;
+
+void moss_kernels_force_generic(int force) { atomic_store(&force_generic, force != 0); }
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define MOSS_X86 1
 #endif
 
-// The first output index o with 0 <= o*stride + shift, and one past the last with o*stride + shift < size.
-static inline void valid_range(int count, int stride, int shift, int size, int *first, int *end) {
-    int f = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
-    int last = size - 1 - shift < 0 ? -1 : (size - 1 - shift) / stride;
-    int e = last + 1 < count ? last + 1 : count;
-    *first = f;
-    *end = e > f ? e : f;
-}
-
 // The bodies are written once and instantiated per target, so the compiler vectorises each for its ISA.
-#define DEPTHWISE_NCHW_BODY(AXPY)                                                                                   \
+// NCHW: one output row at a time (it stays in L1), every tap of each valid kernel row accumulated into it.
+#define DEPTHWISE_NCHW_BODY(ROW)                                                                                    \
     const int plane = g->height * g->width, outPlane = g->outHeight * g->outWidth;                                  \
     for (int c = 0; c < g->channels; c++) {                                                                          \
         const float *source = x + (size_t)c * plane;                                                                 \
-        float *target = y + (size_t)c * outPlane;                                                                    \
         const float b = bias ? bias[c] : 0.0f;                                                                       \
-        for (int i = 0; i < outPlane; i++) target[i] = b;                                                            \
-        for (int kh = 0; kh < g->kernelHeight; kh++) {                                                               \
-            int rowFirst, rowEnd;                                                                                    \
-            valid_range(g->outHeight, g->strideHeight, kh * g->dilationHeight - g->padTop, g->height, &rowFirst, &rowEnd); \
-            for (int kw = 0; kw < g->kernelWidth; kw++) {                                                            \
-                const float weight = filter[((size_t)c * g->kernelHeight + kh) * g->kernelWidth + kw];              \
-                const int shift = kw * g->dilationWidth - g->padLeft;                                                \
-                int colFirst, colEnd;                                                                                \
-                valid_range(g->outWidth, g->strideWidth, shift, g->width, &colFirst, &colEnd);                       \
-                for (int oh = rowFirst; oh < rowEnd; oh++) {                                                         \
-                    const float *sourceRow =                                                                         \
-                        source + (size_t)(oh * g->strideHeight + kh * g->dilationHeight - g->padTop) * g->width + shift; \
-                    float *targetRow = target + (size_t)oh * g->outWidth;                                            \
-                    AXPY(targetRow + colFirst, sourceRow + (size_t)colFirst * g->strideWidth, weight, colEnd - colFirst, \
-                         g->strideWidth);                                                                            \
-                }                                                                                                    \
+        for (int oh = 0; oh < g->outHeight; oh++) {                                                                  \
+            float *row = y + (size_t)c * outPlane + (size_t)oh * g->outWidth;                                        \
+            for (int i = 0; i < g->outWidth; i++) row[i] = b;                                                        \
+            for (int kh = 0; kh < g->kernelHeight; kh++) {                                                           \
+                const int ih = oh * g->strideHeight + kh * g->dilationHeight - g->padTop;                            \
+                if (ih < 0 || ih >= g->height) continue;                                                             \
+                ROW(g, row, source + (size_t)ih * g->width, filter + ((size_t)c * g->kernelHeight + kh) * g->kernelWidth); \
             }                                                                                                        \
         }                                                                                                            \
     }
+
+// The taps of one kernel row for output column `ow`, checking bounds: the portable path.
+static inline void row_scalar_column(const MossDepthwiseGeometry *g, float *row, const float *input, const float *taps, int ow) {
+    float sum = row[ow];
+    for (int kw = 0; kw < g->kernelWidth; kw++) {
+        const int iw = ow * g->strideWidth - g->padLeft + kw * g->dilationWidth;
+        if (iw >= 0 && iw < g->width) sum += taps[kw] * input[iw];
+    }
+    row[ow] = sum;
+}
+
+static inline void row_generic(const MossDepthwiseGeometry *g, float *row, const float *input, const float *taps) {
+    for (int ow = 0; ow < g->outWidth; ow++) row_scalar_column(g, row, input, taps, ow);
+}
 
 #define DEPTHWISE_NHWC_BODY                                                                                          \
     const int C = g->channels;                                                                                       \
@@ -63,16 +64,25 @@ static inline void valid_range(int count, int stride, int shift, int size, int *
         }                                                                                                            \
     }
 
-static inline void axpy_generic(float *restrict y, const float *restrict x, float w, int n, int stride) {
-    if (stride == 1) {
-        for (int i = 0; i < n; i++) y[i] += w * x[i];
-    } else {
-        for (int i = 0; i < n; i++) y[i] += w * x[(size_t)i * stride];
-    }
+// The zero-padded copy of one channel plane the vector path reads: wide and tall enough that every output column,
+// rounded up to eight, reads inside it.
+static inline void padded_plane(const MossDepthwiseGeometry *g, int *rows, int *stride) {
+    const int columns = (g->outWidth + 7) / 8 * 8;
+    const int width = columns * g->strideWidth + (g->kernelWidth - 1) * g->dilationWidth + 16;
+    const int height = (g->outHeight - 1) * g->strideHeight + (g->kernelHeight - 1) * g->dilationHeight + 1;
+    *rows = height > g->height + g->padTop ? height : g->height + g->padTop;
+    *stride = width > g->width + g->padLeft ? width : g->width + g->padLeft;
 }
 
-static void depthwise_nchw_generic(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {
-    DEPTHWISE_NCHW_BODY(axpy_generic)
+long moss_depthwise_nchw_scratch(const MossDepthwiseGeometry *g) {
+    int rows, stride;
+    padded_plane(g, &rows, &stride);
+    return (long)rows * stride;
+}
+
+static void depthwise_nchw_generic(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y, float *scratch) {
+    (void)scratch;
+    DEPTHWISE_NCHW_BODY(row_generic)
 }
 
 static void depthwise_nhwc_generic(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {
@@ -87,25 +97,57 @@ static void clip_generic(const float *x, float *y, long count, float low, float 
 }
 
 #ifdef MOSS_X86
-__attribute__((target("avx2,fma"))) static inline void axpy_avx2(float *y, const float *x, float w, int n, int stride) {
-    const __m256 vw = _mm256_set1_ps(w);
-    int i = 0;
-    if (stride == 1) {
-        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    } else if (stride == 2) {
-        // Even elements of 16 consecutive floats: shuffle within lanes, then put the lanes in order.
-        for (; i + 8 <= n; i += 8) {
-            const __m256 a = _mm256_loadu_ps(x + 2 * i), b = _mm256_loadu_ps(x + 2 * i + 8);
-            const __m256 even = _mm256_castpd_ps(
-                _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
-            _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vw, even, _mm256_loadu_ps(y + i)));
-        }
-    }
-    for (; i < n; i++) y[i] += w * x[(size_t)i * stride];
+// Eight inputs at stride 1 or 2 (the even elements of 16 floats: shuffled within lanes, lanes put in order).
+__attribute__((target("avx2,fma"))) static inline __m256 load_strided(const float *p, int stride) {
+    if (stride == 1) return _mm256_loadu_ps(p);
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-__attribute__((target("avx2,fma"))) static void depthwise_nchw_avx2(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {
-    DEPTHWISE_NCHW_BODY(axpy_avx2)
+// Per channel: copy the plane into the zero-padded scratch, then each output row eight columns at a time with
+// every tap of the kernel accumulated in registers (one store per eight outputs).
+__attribute__((target("avx2,fma"))) static void depthwise_nchw_avx2(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y, float *scratch) {
+    const int s = g->strideWidth;
+    if ((s != 1 && s != 2) || g->kernelWidth * g->kernelHeight > 16 || !scratch) {
+        depthwise_nchw_generic(g, x, filter, bias, y, scratch);
+        return;
+    }
+    int rows, stride;
+    padded_plane(g, &rows, &stride);
+    const int plane = g->height * g->width, outPlane = g->outHeight * g->outWidth, taps = g->kernelHeight * g->kernelWidth;
+    for (long i = 0; i < (long)rows * stride; i++) scratch[i] = 0.0f;
+    for (int c = 0; c < g->channels; c++) {
+        const float *source = x + (size_t)c * plane;
+        for (int h = 0; h < g->height; h++) {
+            float *target = scratch + (size_t)(h + g->padTop) * stride + g->padLeft;
+            for (int w = 0; w < g->width; w++) target[w] = source[(size_t)h * g->width + w];
+        }
+        __m256 weights[16];
+        const float *kernel = filter + (size_t)c * taps;
+        for (int t = 0; t < taps; t++) weights[t] = _mm256_set1_ps(kernel[t]);
+        const __m256 b = _mm256_set1_ps(bias ? bias[c] : 0.0f);
+        float *out = y + (size_t)c * outPlane;
+        for (int oh = 0; oh < g->outHeight; oh++) {
+            const float *top = scratch + (size_t)oh * g->strideHeight * stride;
+            float *row = out + (size_t)oh * g->outWidth;
+            for (int ow = 0; ow < g->outWidth; ow += 8) {
+                __m256 acc = b;
+                for (int kh = 0; kh < g->kernelHeight; kh++) {
+                    const float *base = top + (size_t)kh * g->dilationHeight * stride + (size_t)ow * s;
+                    for (int kw = 0; kw < g->kernelWidth; kw++)
+                        acc = _mm256_fmadd_ps(weights[kh * g->kernelWidth + kw], load_strided(base + kw * g->dilationWidth, s), acc);
+                }
+                if (g->outWidth - ow >= 8) {
+                    _mm256_storeu_ps(row + ow, acc);
+                } else {
+                    float tail[8];
+                    _mm256_storeu_ps(tail, acc);
+                    for (int i = 0; i < g->outWidth - ow; i++) row[ow + i] = tail[i];
+                }
+            }
+        }
+    }
 }
 
 __attribute__((target("avx2,fma"))) static void depthwise_nhwc_avx2(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {
@@ -123,25 +165,28 @@ __attribute__((target("avx2,fma"))) static void clip_avx2(const float *x, float 
 }
 
 static int has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) {
+    static atomic_int cached = -1;
+    int supported = atomic_load(&cached);
+    if (supported < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store(&cached, supported);
     }
-    return cached;
+    return supported && !atomic_load(&force_generic);
 }
 #else
 static int has_avx2(void) { return 0; }
 #endif
 
-void moss_depthwise_nchw(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {
+
+void moss_depthwise_nchw(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y, float *scratch) {
 #ifdef MOSS_X86
     if (has_avx2()) {
-        depthwise_nchw_avx2(g, x, filter, bias, y);
+        depthwise_nchw_avx2(g, x, filter, bias, y, scratch);
         return;
     }
 #endif
-    depthwise_nchw_generic(g, x, filter, bias, y);
+    depthwise_nchw_generic(g, x, filter, bias, y, scratch);
 }
 
 void moss_depthwise_nhwc(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y) {

@@ -1,3 +1,4 @@
+import CMossInferenceKernels
 import Testing
 
 @testable import MossInference
@@ -123,6 +124,16 @@ import Testing
             let gotNHWC = try run(.convolution(nhwc), inputs: [permuted(x, [0, 2, 3, 1]), filter, bias])[0]
             #expect(maxDifference(gotNHWC, permuted(expected, [0, 2, 3, 1])) < 1e-4)
         }
+    }
+
+    /// The portable C variants, which a CPU without AVX2 runs, against the same references.
+    @Test func portableCKernels() throws {
+        moss_kernels_force_generic(1)
+        defer { moss_kernels_force_generic(0) }
+        for c in Self.convolutions where c.group > 1 { try convolutionInBothLayouts(c) }
+        let x = Tensor(shape: [19], floats: (0..<19).map { Float($0) - 9 })
+        let clipped = try run(.clip, inputs: [x], constants: [1: Tensor(scalar: -2), 2: Tensor(scalar: 6)])[0]
+        #expect(clipped.floats! == x.floats!.map { Swift.min(Swift.max($0, -2), 6) })
     }
 
     @Test func samePaddingMatchesTensorFlowsRule() throws {

@@ -40,3 +40,4 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
     "$bench" sgemm 1024 10
 } | tee "$results"
 echo "results: $results"
+"$py" "$root/scripts/bench/inference_table.py" "$results"

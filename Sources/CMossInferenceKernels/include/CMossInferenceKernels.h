@@ -15,13 +15,22 @@ typedef struct {
 } MossDepthwiseGeometry;
 
 /// NCHW depthwise convolution of one image: x[C][H][W], filter[C][kh][kw], optional bias[C] → y[C][OH][OW].
-void moss_depthwise_nchw(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y);
+/// `scratch` holds moss_depthwise_nchw_scratch(g) floats (a zero-padded copy of one channel plane).
+void moss_depthwise_nchw(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y,
+                         float *scratch);
+
+/// The scratch space, in floats, moss_depthwise_nchw needs.
+long moss_depthwise_nchw_scratch(const MossDepthwiseGeometry *g);
 
 /// NHWC depthwise convolution of one image: x[H][W][C], filter[kh][kw][C], optional bias[C] → y[OH][OW][C].
 void moss_depthwise_nhwc(const MossDepthwiseGeometry *g, const float *x, const float *filter, const float *bias, float *y);
 
 /// y[i] = min(max(x[i], low), high); x may equal y.
 void moss_clip(const float *x, float *y, long count, float low, float high);
+
+/// Forces the portable variants (non-zero) or restores run-time selection (zero): lets tests and benchmarks run
+/// the code path a CPU without AVX2 takes.
+void moss_kernels_force_generic(int force);
 
 /// The name of the variant the dispatcher chose ("avx2" or "generic"), for diagnostics and benchmarks.
 const char *moss_kernels_variant(void);

@@ -41,7 +41,12 @@ enum Convolution {
 
     static func scratchCount(_ conv: Operator.Convolution, x: [Int], filter: [Int], output: [Int]) -> Int {
         let g = geometry(conv, x: x, filter: filter, output: output)
-        if isDepthwise(conv, g) || g.isPointwise { return 0 }
+        if isDepthwise(conv, g) {
+            guard conv.layout == .nchw, g.multiplier == 1 else { return 0 }
+            var geometry = cGeometry(g)
+            return moss_depthwise_nchw_scratch(&geometry)
+        }
+        if g.isPointwise { return 0 }
         return g.channels / g.group * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth
     }
 
@@ -51,7 +56,8 @@ enum Convolution {
     ) -> Kernel {
         let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
         switch (conv.layout, isDepthwise(conv, g)) {
-        case (_, true) where g.multiplier == 1: return depthwiseC(g, layout: conv.layout, x: x, filter: filter, bias: bias, out: out)
+        case (_, true) where g.multiplier == 1:
+            return depthwiseC(g, layout: conv.layout, x: x, filter: filter, bias: bias, out: out, scratch: scratch)
         case (.nchw, true): return depthwiseNCHW(g, x: x, filter: filter, bias: bias, out: out)
         case (.nhwc, true): return depthwiseNHWC(g, x: x, filter: filter, bias: bias, out: out)
         case (.nchw, false): return gemmNCHW(g, x: x, filter: filter, bias: bias, out: out, scratch: scratch)
@@ -69,21 +75,25 @@ enum Convolution {
     }
 
     /// Depthwise with a multiplier of 1 (MobileNet's case) in the C kernels, vectorised for the CPU at hand.
-    private static func depthwiseC(
-        _ g: Geometry, layout: Operator.Layout, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        out: UnsafeMutablePointer<Float>
-    ) -> Kernel {
-        var geometry = MossDepthwiseGeometry(
+    private static func cGeometry(_ g: Geometry) -> MossDepthwiseGeometry {
+        MossDepthwiseGeometry(
             channels: Int32(g.channels), height: Int32(g.height), width: Int32(g.width), outHeight: Int32(g.outHeight),
             outWidth: Int32(g.outWidth), kernelHeight: Int32(g.kernelHeight), kernelWidth: Int32(g.kernelWidth),
             strideHeight: Int32(g.strideHeight), strideWidth: Int32(g.strideWidth), dilationHeight: Int32(g.dilationHeight),
             dilationWidth: Int32(g.dilationWidth), padTop: Int32(g.padTop), padLeft: Int32(g.padLeft))
+    }
+
+    private static func depthwiseC(
+        _ g: Geometry, layout: Operator.Layout, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?
+    ) -> Kernel {
+        var geometry = cGeometry(g)
         let image = g.channels * g.height * g.width
         let outImage = g.channels * g.outHeight * g.outWidth
         return {
             for n in 0..<g.batch {
                 if layout == .nchw {
-                    moss_depthwise_nchw(&geometry, x + n * image, filter, bias, out + n * outImage)
+                    moss_depthwise_nchw(&geometry, x + n * image, filter, bias, out + n * outImage, scratch)
                 } else {
                     moss_depthwise_nhwc(&geometry, x + n * image, filter, bias, out + n * outImage)
                 }
