@@ -29,7 +29,7 @@ bench="$(swift build -c release --show-bin-path --package-path "$root")/MossInfe
 # One thread for OpenBLAS and ONNX Runtime (set in the Python script); TensorFlow keeps its defaults, as in the Lambda.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 {
-    echo "{\"machine\": \"$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+    echo "{\"machine\": \"$(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
     "$bench" pipeline "$work/models/standardiser" "$work/models/rain_predictor"
     "$py" "$root/scripts/bench/inference_python.py" ort-pipeline "$work"
     "$py" "$root/scripts/bench/inference_python.py" tf-pipeline "$work"
