@@ -24,7 +24,7 @@ struct Graph: Sendable {
 
     /// A name per value, for error messages.
     private(set) var valueNames: [String] = []
-    private(set) var constants: [Int: Tensor] = [:]
+    var constants: [Int: Tensor] = [:]
     var nodes: [Node] = []
     var inputs: [Input] = []
     var outputs: [Output] = []

@@ -53,6 +53,21 @@ enum Operator: Sendable, Hashable {
         var dilations: [Int]
         var padding: Padding
         var group: Int
+        /// A Relu or Clip fused into the convolution by ``Graph/fuseConvolutions()``: outputs clamped to these bounds.
+        var clamp: ClosedRange<Float>?
+
+        init(
+            layout: Layout, filterLayout: FilterLayout, strides: [Int], dilations: [Int], padding: Padding, group: Int,
+            clamp: ClosedRange<Float>? = nil
+        ) {
+            self.layout = layout
+            self.filterLayout = filterLayout
+            self.strides = strides
+            self.dilations = dilations
+            self.padding = padding
+            self.group = group
+            self.clamp = clamp
+        }
     }
 
     enum PoolKind: String, Sendable, Hashable { case max, average }

@@ -54,6 +54,19 @@ enum Convolution {
         _ conv: Operator.Convolution, x: UnsafePointer<Float>, xShape: [Int], filter: UnsafePointer<Float>, filterShape: [Int],
         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outShape: [Int], scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
+        let compute = unclamped(conv, x: x, xShape: xShape, filter: filter, filterShape: filterShape, bias: bias, out: out, outShape: outShape, scratch: scratch)
+        guard let clamp = conv.clamp else { return compute }
+        let count = outShape.elementCount
+        return {
+            compute()
+            moss_clip(out, out, count, clamp.lowerBound, clamp.upperBound)
+        }
+    }
+
+    private static func unclamped(
+        _ conv: Operator.Convolution, x: UnsafePointer<Float>, xShape: [Int], filter: UnsafePointer<Float>, filterShape: [Int],
+        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outShape: [Int], scratch: UnsafeMutablePointer<Float>?
+    ) -> Kernel {
         let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
         switch (conv.layout, isDepthwise(conv, g)) {
         case (_, true) where g.multiplier == 1:

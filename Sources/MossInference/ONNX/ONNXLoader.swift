@@ -89,6 +89,8 @@ struct ONNXImporter {
             }
             graph.outputs.append(.init(name: output.name, value: value))
         }
+        graph.foldConstants()
+        graph.fuseConvolutions()
         graph.removeDeadNodes()
         return ModelSignature(name: signatureName, inputs: specs, outputNames: graph.outputs.map(\.name), graph: graph)
     }

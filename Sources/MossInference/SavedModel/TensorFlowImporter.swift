@@ -68,6 +68,8 @@ final class TensorFlowImporter {
             }
             graph.outputs.append(.init(name: key, value: value))
         }
+        graph.foldConstants()
+        graph.fuseConvolutions()
         graph.removeDeadNodes()
         return ModelSignature(name: name, inputs: inputs, outputNames: graph.outputs.map(\.name), graph: graph)
     }
