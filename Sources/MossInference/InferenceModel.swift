@@ -34,7 +34,9 @@ public struct InferenceModel: Sendable {
         }
         // Listing succeeds only for a directory (symbolic links followed).
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else {
-            guard path.hasSuffix(".onnx") else { throw InferenceError(.invalidModel, "\(path): not a model (expected a directory or an .onnx file)") }
+            guard path.hasSuffix(".onnx") else {
+                throw InferenceError(.invalidModel, "\(path): not a model (expected a directory or an .onnx file)")
+            }
             return InferenceModel(format: .onnx, signatures: try ONNXLoader.load(file: path))
         }
         if entries.contains("saved_model.pb") {
@@ -48,21 +50,27 @@ public struct InferenceModel: Sendable {
             .invalidModel,
             onnxFiles.isEmpty
                 ? "\(path): neither a SavedModel (no saved_model.pb) nor a directory with an .onnx file"
-                : "\(path): more than one .onnx file (\(onnxFiles.sorted().joined(separator: ", ")))")
+                : "\(path): more than one .onnx file (\(onnxFiles.sorted().joined(separator: ", ")))"
+        )
     }
 
     /// The named signature, or `serving_default` (or the only signature) when `name` is nil.
     public func signature(named name: String? = nil) throws(InferenceError) -> ModelSignature {
         if let name {
             guard let signature = signatures[name] else {
-                throw InferenceError(.unknownSignature, "no signature '\(name)'; the model has \(signatures.keys.sorted().joined(separator: ", "))")
+                throw InferenceError(
+                    .unknownSignature,
+                    "no signature '\(name)'; the model has \(signatures.keys.sorted().joined(separator: ", "))"
+                )
             }
             return signature
         }
         if let signature = signatures[Self.defaultSignatureName] { return signature }
         if signatures.count == 1 { return signatures.first!.value }
         throw InferenceError(
-            .unknownSignature, "the model has no '\(Self.defaultSignatureName)' signature; name one of \(signatures.keys.sorted().joined(separator: ", "))")
+            .unknownSignature,
+            "the model has no '\(Self.defaultSignatureName)' signature; name one of \(signatures.keys.sorted().joined(separator: ", "))"
+        )
     }
 }
 

@@ -46,9 +46,14 @@ public final class InferenceSession {
 
     /// Plans for fixed input shapes and returns buffers to run on without allocating: write the inputs, call
     /// ``PreparedInference/run()``, read the outputs. Inputs that determine shapes must be given as tensors in `statics`.
-    public func prepare(shapes: [String: [Int]], statics: [String: Tensor] = [:]) throws(InferenceError) -> PreparedInference {
+    public func prepare(
+        shapes: [String: [Int]],
+        statics: [String: Tensor] = [:]
+    ) throws(InferenceError) -> PreparedInference {
         var placeholders = statics
-        for (name, shape) in shapes { placeholders[name] = Tensor(shape: shape, floats: [Float](repeating: 0, count: shape.elementCount)) }
+        for (name, shape) in shapes {
+            placeholders[name] = Tensor(shape: shape, floats: [Float](repeating: 0, count: shape.elementCount))
+        }
         return PreparedInference(plan: try plan(for: placeholders))
     }
 
@@ -56,13 +61,17 @@ public final class InferenceSession {
         let graph = signature.graph
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw InferenceError(
-                .invalidInput, "unknown input '\(name)'; the signature's inputs are \(graph.inputs.map(\.name).joined(separator: ", "))")
+                .invalidInput,
+                "unknown input '\(name)'; the signature's inputs are \(graph.inputs.map(\.name).joined(separator: ", "))"
+            )
         }
         var key = PlanKey(shapes: [], statics: [])
         var shapes: [Int: [Int]] = [:]
         var staticTensors: [Int: Tensor] = [:]
         for input in graph.inputs {
-            guard let tensor = inputs[input.name] else { throw InferenceError(.invalidInput, "missing input '\(input.name)'") }
+            guard let tensor = inputs[input.name] else {
+                throw InferenceError(.invalidInput, "missing input '\(input.name)'")
+            }
             try check(tensor, against: input)
             key.shapes.append(tensor.shape)
             if staticInputValues.contains(input.value) {
@@ -80,7 +89,10 @@ public final class InferenceSession {
 
     private func check(_ tensor: Tensor, against input: Graph.Input) throws(InferenceError) {
         guard tensor.elementType == input.elementType else {
-            throw InferenceError(.invalidInput, "input '\(input.name)' is \(tensor.elementType), the signature expects \(input.elementType)")
+            throw InferenceError(
+                .invalidInput,
+                "input '\(input.name)' is \(tensor.elementType), the signature expects \(input.elementType)"
+            )
         }
         guard let declared = input.shape else { return }
         func matches(_ shape: ArraySlice<Int>) -> Bool {
@@ -88,10 +100,14 @@ public final class InferenceSession {
         }
         if matches(tensor.shape[...]) { return }
         // TensorFlow accepts a batch of one for an unbatched signature (the tutorial's Lambda relies on it).
-        if signature.graph.acceptsLeadingUnitDimension, tensor.shape.first == 1, matches(tensor.shape.dropFirst()) { return }
+        if signature.graph.acceptsLeadingUnitDimension, tensor.shape.first == 1, matches(tensor.shape.dropFirst()) {
+            return
+        }
         let expected = "(" + declared.map { $0.map(String.init) ?? "-1" }.joined(separator: ", ") + ")"
         throw InferenceError(
-            .invalidInput, "input '\(input.name)' has shape \(tensor.shape), the signature expects \(expected)")
+            .invalidInput,
+            "input '\(input.name)' has shape \(tensor.shape), the signature expects \(expected)"
+        )
     }
 }
 

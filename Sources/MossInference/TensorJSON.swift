@@ -10,7 +10,9 @@ public enum TensorJSON {
             var values: [Float] = []
             for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = String(part).trimmingASCIISpaces()
-                guard let value = Self.number(item) else { throw InferenceError(.invalidInput, "'\(item)' is not a number") }
+                guard let value = Self.number(item) else {
+                    throw InferenceError(.invalidInput, "'\(item)' is not a number")
+                }
                 values.append(value)
             }
             return Tensor(shape: [values.count], floats: values)
@@ -68,7 +70,10 @@ public enum TensorJSON {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
             case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20:
+                result +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
             default: result.unicodeScalars.append(scalar)
             }
         }
@@ -140,7 +145,9 @@ public enum TensorJSON {
             let start = position
             func digits() -> Int {
                 let first = position
-                while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+                while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+                    position += 1
+                }
                 return position - first
             }
             if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
@@ -151,10 +158,15 @@ public enum TensorJSON {
             }
             if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
                 position += 1
-                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+                {
+                    position += 1
+                }
                 guard digits() > 0 else { throw failure("expected an exponent") }
             }
-            guard let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { throw failure("bad number") }
+            guard let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else {
+                throw failure("bad number")
+            }
             return Float(value)
         }
     }

@@ -94,7 +94,8 @@ func pipeline(standardiserPath: String, rainPath: String) throws {
     }
     json([
         ("benchmark", quoted("pipeline")), ("engine", quoted("moss")),
-        ("prepared_us_p50", String(median(perPrediction) * 1e6)), ("prepared_us_min", String(perPrediction.min()! * 1e6)),
+        ("prepared_us_p50", String(median(perPrediction) * 1e6)),
+        ("prepared_us_min", String(perPrediction.min()! * 1e6)),
         ("tensor_api_us_p50", String(median(convenience) * 1e6)), ("load_ms", String(loadSeconds * 1e3)),
         ("check", String(rainy)),
     ])
@@ -122,7 +123,8 @@ func model(path: String, shapes: [String: [Int]], repeats: Int) throws {
     }
     json([
         ("benchmark", quoted("model")), ("engine", quoted("moss")), ("path", quoted(path)),
-        ("ms_p50", String(median(times) * 1e3)), ("ms_min", String(times.min()! * 1e3)), ("load_ms", String(loadSeconds * 1e3)),
+        ("ms_p50", String(median(times) * 1e3)), ("ms_min", String(times.min()! * 1e3)),
+        ("load_ms", String(loadSeconds * 1e3)),
         ("blas", quoted(OpenBLAS.loadedPath ?? "none")),
     ])
 }
@@ -147,23 +149,72 @@ func sgemm(size n: Int, repeats: Int) {
     }
     let portable = measure {
         MatrixProduct.portableSGEMM(
-            transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n)
+            transposeA: false,
+            transposeB: false,
+            m: n,
+            n: n,
+            k: n,
+            alpha: 1,
+            a: a,
+            lda: n,
+            b: b,
+            ldb: n,
+            beta: 0,
+            c: c,
+            ldc: n
+        )
     }
-    var fields: [(String, String)] = [("benchmark", quoted("sgemm")), ("n", String(n)), ("moss_portable_gflops", String(portable))]
+    var fields: [(String, String)] = [
+        ("benchmark", quoted("sgemm")), ("n", String(n)), ("moss_portable_gflops", String(portable)),
+    ]
     if let blas = OpenBLAS.sgemm {
         let openblas = measure {
-            blas(OpenBLAS.rowMajor, OpenBLAS.noTranspose, OpenBLAS.noTranspose, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, c, Int32(n))
+            blas(
+                OpenBLAS.rowMajor,
+                OpenBLAS.noTranspose,
+                OpenBLAS.noTranspose,
+                Int32(n),
+                Int32(n),
+                Int32(n),
+                1,
+                a,
+                Int32(n),
+                b,
+                Int32(n),
+                0,
+                c,
+                Int32(n)
+            )
         }
         let engine = measure {
-            MatrixProduct.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n)
+            MatrixProduct.sgemm(
+                transposeA: false,
+                transposeB: false,
+                m: n,
+                n: n,
+                k: n,
+                alpha: 1,
+                a: a,
+                lda: n,
+                b: b,
+                ldb: n,
+                beta: 0,
+                c: c,
+                ldc: n
+            )
         }
-        fields += [("openblas_gflops", String(openblas)), ("moss_engine_gflops", String(engine)), ("openblas", quoted(OpenBLAS.loadedPath ?? ""))]
+        fields += [
+            ("openblas_gflops", String(openblas)), ("moss_engine_gflops", String(engine)),
+            ("openblas", quoted(OpenBLAS.loadedPath ?? "")),
+        ]
     }
     json(fields)
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2 else { fail("usage: pipeline STD RAIN | model PATH NAME=D1xD2 [REPEATS] | sgemm N [REPEATS]") }
+guard arguments.count >= 2 else {
+    fail("usage: pipeline STD RAIN | model PATH NAME=D1xD2 [REPEATS] | sgemm N [REPEATS]")
+}
 do {
     switch arguments[1] {
     case "pipeline" where arguments.count == 4:
@@ -173,7 +224,8 @@ do {
         var repeats = 30
         for argument in arguments[3...] {
             if let equals = argument.firstIndex(of: "=") {
-                shapes[String(argument[..<equals])] = argument[argument.index(after: equals)...].split(separator: "x").map { Int($0)! }
+                shapes[String(argument[..<equals])] = argument[argument.index(after: equals)...].split(separator: "x")
+                    .map { Int($0)! }
             } else {
                 repeats = Int(argument)!
             }

@@ -21,7 +21,8 @@ struct Infer: AsyncParsableCommand {
             VALUES is a JSON number, a JSON (nested) array whose nesting gives the shape, a comma list for rank 1 \
             (1005,21,78), or @FILE holding JSON. The output is one JSON object mapping each output name to a nested \
             array of its shape, like TensorFlow's .tolist().
-            """)
+            """
+    )
 
     @Argument(help: "A SavedModel directory, an .onnx file, or a directory holding one .onnx file.")
     var model: String
@@ -29,7 +30,10 @@ struct Infer: AsyncParsableCommand {
     @Option(help: "The signature to run (default: serving_default, or the model's only signature).")
     var signature: String?
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("An input as NAME=VALUES; repeat for each input.", valueName: "name=values"))
+    @Option(
+        name: .customLong("input"),
+        help: ArgumentHelp("An input as NAME=VALUES; repeat for each input.", valueName: "name=values")
+    )
     var inputs: [String] = []
 
     func run() async throws {
@@ -42,7 +46,9 @@ struct Infer: AsyncParsableCommand {
                     throw InferenceError(.invalidInput, "--input '\(argument)' is not NAME=VALUES")
                 }
                 let name = String(argument[..<equals])
-                guard tensors[name] == nil else { throw InferenceError(.invalidInput, "input '\(name)' is given twice") }
+                guard tensors[name] == nil else {
+                    throw InferenceError(.invalidInput, "input '\(name)' is given twice")
+                }
                 tensors[name] = try Self.parseValues(String(argument[argument.index(after: equals)...]), input: name)
             }
             print(TensorJSON.format(try chosen.run(tensors)))

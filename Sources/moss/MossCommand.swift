@@ -6,5 +6,6 @@ struct MossCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moss",
         abstract: "A Greengrass V1 core replacement for IoT gateways.",
-        subcommands: [Infer.self])
+        subcommands: [Infer.self]
+    )
 }

@@ -38,7 +38,10 @@ import Testing
     static let names = ["arithmetic", "mlp", "cnn", "onnx_ops"]
 
     static func expected(_ name: String) throws -> Expected {
-        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: TestData.fixtures.appendingPathComponent("\(name)/expected.json")))
+        try JSONDecoder().decode(
+            Expected.self,
+            from: Data(contentsOf: TestData.fixtures.appendingPathComponent("\(name)/expected.json"))
+        )
     }
 
     static func compare(_ outputs: [String: Tensor], _ expected: Expected, _ label: String) throws {
@@ -77,15 +80,22 @@ import Testing
             onnx.formUnion(expected.onnx_ops)
         }
         let tensorflowOps: Set = [
-            "MatMul", "BiasAdd", "AddV2", "Sub", "Mul", "RealDiv", "Sigmoid", "Relu", "Relu6", "Tanh", "Softmax", "Conv2D",
-            "DepthwiseConv2dNative", "FusedBatchNormV3", "MaxPool", "AvgPool", "Mean", "Pad", "Reshape", "Squeeze", "Transpose",
+            "MatMul", "BiasAdd", "AddV2", "Sub", "Mul", "RealDiv", "Sigmoid", "Relu", "Relu6", "Tanh", "Softmax",
+            "Conv2D",
+            "DepthwiseConv2dNative", "FusedBatchNormV3", "MaxPool", "AvgPool", "Mean", "Pad", "Reshape", "Squeeze",
+            "Transpose",
             "ConcatV2", "Identity", "Const", "ReadVariableOp", "NoOp",
         ]
         let onnxOps: Set = [
-            "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Sigmoid", "Relu", "Clip", "Tanh", "Softmax", "Conv", "BatchNormalization",
-            "MaxPool", "AveragePool", "GlobalAveragePool", "Pad", "Reshape", "Squeeze", "Flatten", "Transpose", "Concat", "Identity",
+            "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Sigmoid", "Relu", "Clip", "Tanh", "Softmax", "Conv",
+            "BatchNormalization",
+            "MaxPool", "AveragePool", "GlobalAveragePool", "Pad", "Reshape", "Squeeze", "Flatten", "Transpose",
+            "Concat", "Identity",
         ]
-        #expect(tensorflowOps.subtracting(tensorflow).isEmpty, "TensorFlow ops without a fixture: \(tensorflowOps.subtracting(tensorflow).sorted())")
+        #expect(
+            tensorflowOps.subtracting(tensorflow).isEmpty,
+            "TensorFlow ops without a fixture: \(tensorflowOps.subtracting(tensorflow).sorted())"
+        )
         #expect(onnxOps.subtracting(onnx).isEmpty, "ONNX ops without a fixture: \(onnxOps.subtracting(onnx).sorted())")
     }
 }

@@ -28,7 +28,14 @@ import Testing
         let w = graph.addConstant(Tensor(shape: [1, 1, 1, 1], floats: [-1]), named: "w")
         let c = graph.addValue(named: "c")
         let r = graph.addValue(named: "r")
-        let conv = Operator.Convolution(layout: .nchw, filterLayout: .oihw, strides: [1, 1], dilations: [1, 1], padding: .valid, group: 1)
+        let conv = Operator.Convolution(
+            layout: .nchw,
+            filterLayout: .oihw,
+            strides: [1, 1],
+            dilations: [1, 1],
+            padding: .valid,
+            group: 1
+        )
         graph.nodes = [
             .init(name: "conv", op: .convolution(conv), inputs: [x, w], outputs: [c]),
             .init(name: "relu", op: .unary(.relu), inputs: [c], outputs: [r]),

@@ -12,7 +12,10 @@ struct InferCommandTests {
 
     func moss(_ arguments: [String]) throws -> Result {
         let binary = TestData.packageRoot.appendingPathComponent(".build/debug/moss")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the moss executable first (swift build)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary.path),
+            "build the moss executable first (swift build)"
+        )
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -24,7 +27,11 @@ struct InferCommandTests {
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: out, as: UTF8.self),
+            error: String(decoding: err, as: UTF8.self)
+        )
     }
 
     @Test func printsTensorFlowsNumbers() throws {
@@ -33,7 +40,10 @@ struct InferCommandTests {
         let first = try moss(["infer", standardiser, "--input", "x=1005,21,78"])
         #expect(first.status == 0, "\(first.error)")
         #expect(first.output == #"{"x_prime": [-0.015612147748470306, 4.067440986633301, 0.3393971025943756]}"# + "\n")
-        let batch = try moss(["infer", rain, "--signature", "serving_default", "--input", "input=[[-0.015612147748470306, 4.067440986633301, 0.3393971025943756]]"])
+        let batch = try moss([
+            "infer", rain, "--signature", "serving_default", "--input",
+            "input=[[-0.015612147748470306, 4.067440986633301, 0.3393971025943756]]",
+        ])
         #expect(batch.status == 0, "\(batch.error)")
         let decoded = try JSONSerialization.jsonObject(with: Data(batch.output.utf8)) as? [String: [[Double]]]
         let y = try #require(decoded?["y"]?.first?.first)
@@ -53,7 +63,10 @@ struct InferCommandTests {
         (["--input", "y=1,2,3"], "unknown input 'y'; the signature's inputs are x"),
         (["--input", "x=1,2"], "input 'x' has shape [2], the signature expects (3)"),
         ([String](), "missing input 'x'"),
-        (["--signature", "nope", "--input", "x=1,2,3"], "no signature 'nope'; the model has serving_default, single_input"),
+        (
+            ["--signature", "nope", "--input", "x=1,2,3"],
+            "no signature 'nope'; the model has serving_default, single_input"
+        ),
         (["--input", "x=[1, 2"], "input 'x': invalid JSON tensor at character 6: unexpected end inside an array"),
     ])
     func failsWithTheReason(arguments: [String], reason: String) throws {

@@ -18,7 +18,10 @@ import Testing
         let a = random.tensor(aShape)
         let b = random.tensor(bShape)
         let shape = try #require(Broadcast.shape(aShape, bShape))
-        for (op, f) in [(Operator.Binary.add, { (x: Float, y: Float) in x + y }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }), (.div, { $0 / $1 })] {
+        for (op, f) in [
+            (Operator.Binary.add, { (x: Float, y: Float) in x + y }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }),
+            (.div, { $0 / $1 }),
+        ] {
             let got = try run(.binary(op), inputs: [a, b])[0]
             #expect(got.shape == shape)
             let sa = Broadcast.strides(of: aShape, in: shape)
@@ -49,16 +52,29 @@ import Testing
                     b.floats!.withUnsafeBufferPointer { pb in
                         c.withUnsafeMutableBufferPointer { pc in
                             MatrixProduct.portableSGEMM(
-                                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 2,
-                                a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1], beta: 3,
-                                c: pc.baseAddress!, ldc: n)
+                                transposeA: transposeA,
+                                transposeB: transposeB,
+                                m: m,
+                                n: n,
+                                k: k,
+                                alpha: 2,
+                                a: pa.baseAddress!,
+                                lda: a.shape[1],
+                                b: pb.baseAddress!,
+                                ldb: b.shape[1],
+                                beta: 3,
+                                c: pc.baseAddress!,
+                                ldc: n
+                            )
                         }
                     }
                 }
                 for i in 0..<m {
                     for j in 0..<n {
                         var sum: Float = 0
-                        for p in 0..<k { sum += (transposeA ? a[[p, i]] : a[[i, p]]) * (transposeB ? b[[j, p]] : b[[p, j]]) }
+                        for p in 0..<k {
+                            sum += (transposeA ? a[[p, i]] : a[[i, p]]) * (transposeB ? b[[j, p]] : b[[p, j]])
+                        }
                         #expect(abs(c[i * n + j] - (2 * sum + 1.5)) < 1e-4)
                     }
                 }
@@ -96,9 +112,23 @@ import Testing
         .init(x: [1, 8, 6, 6], w: [8, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], group: 8),
         .init(x: [1, 5, 4, 4], w: [7, 5, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
         // Wide enough rows for the vector paths of the C depthwise kernel, stride 1 and 2.
-        .init(x: [2, 4, 21, 20], w: [4, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], group: 4),
+        .init(
+            x: [2, 4, 21, 20],
+            w: [4, 1, 3, 3],
+            strides: [2, 2],
+            dilations: [1, 1],
+            pads: [1, 1, 1, 1],
+            group: 4
+        ),
         .init(x: [1, 3, 9, 19], w: [3, 1, 3, 3], strides: [1, 1], dilations: [2, 1], pads: [2, 1, 2, 1], group: 3),
-        .init(x: [1, 16, 12, 12], w: [8, 16, 3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 1),
+        .init(
+            x: [1, 16, 12, 12],
+            w: [8, 16, 3, 3],
+            strides: [1, 1],
+            dilations: [1, 1],
+            pads: [1, 1, 1, 1],
+            group: 1
+        ),
     ]
 
     @Test(arguments: convolutions)
@@ -107,10 +137,24 @@ import Testing
         let x = random.tensor(c.x)
         let w = random.tensor(c.w)
         let bias = random.tensor([c.w[0]])
-        let expected = referenceConvolution(x: x, w: w, bias: bias, strides: c.strides, dilations: c.dilations, pads: c.pads, group: c.group)
+        let expected = referenceConvolution(
+            x: x,
+            w: w,
+            bias: bias,
+            strides: c.strides,
+            dilations: c.dilations,
+            pads: c.pads,
+            group: c.group
+        )
 
         let nchw = Operator.Convolution(
-            layout: .nchw, filterLayout: .oihw, strides: c.strides, dilations: c.dilations, padding: .explicit(c.pads), group: c.group)
+            layout: .nchw,
+            filterLayout: .oihw,
+            strides: c.strides,
+            dilations: c.dilations,
+            padding: .explicit(c.pads),
+            group: c.group
+        )
         let got = try run(.convolution(nchw), inputs: [x, w, bias])[0]
         #expect(maxDifference(got, expected) < 1e-4)
 
@@ -119,8 +163,13 @@ import Testing
         if c.group == 1 || depthwise {
             let filter = depthwise ? permuted(w, [2, 3, 0, 1]) : permuted(w, [2, 3, 1, 0])
             let nhwc = Operator.Convolution(
-                layout: .nhwc, filterLayout: depthwise ? .hwim : .hwio, strides: c.strides, dilations: c.dilations,
-                padding: .explicit(c.pads), group: 1)
+                layout: .nhwc,
+                filterLayout: depthwise ? .hwim : .hwio,
+                strides: c.strides,
+                dilations: c.dilations,
+                padding: .explicit(c.pads),
+                group: 1
+            )
             let gotNHWC = try run(.convolution(nhwc), inputs: [permuted(x, [0, 2, 3, 1]), filter, bias])[0]
             #expect(maxDifference(gotNHWC, permuted(expected, [0, 2, 3, 1])) < 1e-4)
         }
@@ -140,7 +189,14 @@ import Testing
         // TensorFlow SAME with stride 2 on an even input pads one cell at the end only.
         let x = Tensor(shape: [1, 4, 4, 1], floats: (0..<16).map(Float.init))
         let w = Tensor(shape: [3, 3, 1, 1], floats: Array(repeating: 1, count: 9))
-        let conv = Operator.Convolution(layout: .nhwc, filterLayout: .hwio, strides: [2, 2], dilations: [1, 1], padding: .sameUpper, group: 1)
+        let conv = Operator.Convolution(
+            layout: .nhwc,
+            filterLayout: .hwio,
+            strides: [2, 2],
+            dilations: [1, 1],
+            padding: .sameUpper,
+            group: 1
+        )
         let got = try run(.convolution(conv), inputs: [x, w])[0]
         #expect(got.shape == [1, 2, 2, 1])
         // Windows rows 0–2 × columns 0–2, 0–2 × 2–3, 2–3 × 0–2, 2–3 × 2–3.
@@ -149,19 +205,36 @@ import Testing
 
     @Test func poolingExcludesOrIncludesPadding() throws {
         let x = Tensor(shape: [1, 1, 3, 3], floats: (1...9).map(Float.init))
-        let window = Operator.Window(kernel: [2, 2], strides: [2, 2], dilations: [1, 1], padding: .explicit([1, 1, 1, 1]))
-        let max = try run(.pool(.init(kind: .max, layout: .nchw, window: window, countIncludePad: false)), inputs: [x])[0]
+        let window = Operator.Window(
+            kernel: [2, 2],
+            strides: [2, 2],
+            dilations: [1, 1],
+            padding: .explicit([1, 1, 1, 1])
+        )
+        let max = try run(.pool(.init(kind: .max, layout: .nchw, window: window, countIncludePad: false)), inputs: [x])[
+            0
+        ]
         #expect(max.floats! == [1, 3, 7, 9])
-        let average = try run(.pool(.init(kind: .average, layout: .nchw, window: window, countIncludePad: false)), inputs: [x])[0]
+        let average = try run(
+            .pool(.init(kind: .average, layout: .nchw, window: window, countIncludePad: false)),
+            inputs: [x]
+        )[0]
         #expect(average.floats! == [1, 2.5, 5.5, 7])
-        let padded = try run(.pool(.init(kind: .average, layout: .nchw, window: window, countIncludePad: true)), inputs: [x])[0]
+        let padded = try run(
+            .pool(.init(kind: .average, layout: .nchw, window: window, countIncludePad: true)),
+            inputs: [x]
+        )[0]
         #expect(padded.floats! == [0.25, 1.25, 2.75, 7])
     }
 
     @Test func padModes() throws {
         let x = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
         let pads = Tensor(shape: [4], int64s: [1, 2, 0, 1])
-        let constant = try run(.pad(mode: .constant, format: .beginsThenEnds), inputs: [x], constants: [1: pads, 2: Tensor(scalar: 9)])[0]
+        let constant = try run(
+            .pad(mode: .constant, format: .beginsThenEnds),
+            inputs: [x],
+            constants: [1: pads, 2: Tensor(scalar: 9)]
+        )[0]
         #expect(constant.shape == [3, 6])
         #expect(constant.floats! == [9, 9, 9, 9, 9, 9, 9, 9, 1, 2, 3, 9, 9, 9, 4, 5, 6, 9])
         let reflect = try run(.pad(mode: .reflect, format: .beginsThenEnds), inputs: [x], constants: [1: pads])[0]

@@ -87,7 +87,12 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moss-tf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        func node(_ name: String, _ op: String, _ inputs: [String] = [], _ attributes: [String: Tensorflow_AttrValue] = [:]) -> Tensorflow_NodeDef {
+        func node(
+            _ name: String,
+            _ op: String,
+            _ inputs: [String] = [],
+            _ attributes: [String: Tensorflow_AttrValue] = [:]
+        ) -> Tensorflow_NodeDef {
             .with {
                 $0.name = name
                 $0.op = op
@@ -108,7 +113,12 @@ import Testing
                     meta.metaInfoDef.tags = ["serve"]
                     meta.graphDef.node = [
                         node("serving_default_x", "Placeholder"),
-                        node("StatefulPartitionedCall", "StatefulPartitionedCall", ["serving_default_x"], ["f": .with { $0.func.name = "__inference_call_1" }]),
+                        node(
+                            "StatefulPartitionedCall",
+                            "StatefulPartitionedCall",
+                            ["serving_default_x"],
+                            ["f": .with { $0.func.name = "__inference_call_1" }]
+                        ),
                     ]
                     meta.graphDef.library.function = [function]
                     meta.signatureDef["serving_default"] = .with {
@@ -127,7 +137,10 @@ import Testing
             Issue.record("a SavedModel with Erf loaded")
         } catch {
             #expect(error.kind == .unsupportedOperator)
-            #expect(error.message == "signature 'serving_default': unsupported TensorFlow op 'Erf' (node 'Erf' in function '__inference_call_1')")
+            #expect(
+                error.message
+                    == "signature 'serving_default': unsupported TensorFlow op 'Erf' (node 'Erf' in function '__inference_call_1')"
+            )
         }
     }
 

@@ -10,7 +10,8 @@ import Testing
 struct ONNXNodeConformanceTests {
     @Test func everySupportedOpPassesItsNodeTests() throws {
         let directory = try #require(ONNXNodeTests.directory)
-        let cases = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("test_") }.sorted()
+        let cases = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("test_") }
+            .sorted()
         var passed: [String: Int] = [:]
         var skipped: [String] = []
         var failed: [String] = []
@@ -24,7 +25,7 @@ struct ONNXNodeConformanceTests {
             let model: InferenceModel
             do {
                 model = try InferenceModel.load(path: modelURL.path)
-            } catch where error.kind == .unsupportedOperator {
+            } catch  where error.kind == .unsupportedOperator {
                 skipped.append("\(name): \(error.message)")
                 continue
             } catch {
@@ -42,15 +43,22 @@ struct ONNXNodeConformanceTests {
         for op in ONNXNodeTests.supportedOps.sorted() where op != "Constant" {
             #expect(passed[op, default: 0] > 0, "no node test of \(op) ran and passed")
         }
-        print("ONNX node tests in \(directory.path): passed per op \(passed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
-        print("ONNX node tests skipped as unsupported variants (\(skipped.count)):\n  " + skipped.joined(separator: "\n  "))
+        print(
+            "ONNX node tests in \(directory.path): passed per op \(passed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))"
+        )
+        print(
+            "ONNX node tests skipped as unsupported variants (\(skipped.count)):\n  "
+                + skipped.joined(separator: "\n  ")
+        )
     }
 }
 
 enum ONNXNodeTests {
     static let supportedOps: Set<String> = [
-        "Add", "Sub", "Mul", "Div", "Sigmoid", "Relu", "Tanh", "Clip", "MatMul", "Gemm", "Softmax", "Conv", "BatchNormalization",
-        "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Pad", "Reshape", "Squeeze", "Unsqueeze", "Flatten",
+        "Add", "Sub", "Mul", "Div", "Sigmoid", "Relu", "Tanh", "Clip", "MatMul", "Gemm", "Softmax", "Conv",
+        "BatchNormalization",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Pad", "Reshape", "Squeeze", "Unsqueeze",
+        "Flatten",
         "Transpose", "Concat", "Identity", "Constant",
     ]
 
@@ -65,7 +73,9 @@ enum ONNXNodeTests {
         if let override = ProcessInfo.processInfo.environment["MOSS_ONNX_NODE_TESTS"] { candidates.append(override) }
         candidates.append(TestData.packageRoot.appendingPathComponent(".build/onnx-node-tests/node").path)
         candidates.append("/usr/share/libonnx-testdata/data/node")
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/test_add/model.onnx") }.map { URL(fileURLWithPath: $0) }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/test_add/model.onnx") }.map {
+            URL(fileURLWithPath: $0)
+        }
     }()
 
     struct Mismatch: Error, CustomStringConvertible {
@@ -74,7 +84,9 @@ enum ONNXNodeTests {
 
     static func check(model: InferenceModel, proto: Onnx_ModelProto, folder: URL) throws {
         let dataSet = folder.appendingPathComponent("test_data_set_0")
-        let declaredInputs = proto.graph.input.map(\.name).filter { name in !proto.graph.initializer.contains { $0.name == name } }
+        let declaredInputs = proto.graph.input.map(\.name).filter { name in
+            !proto.graph.initializer.contains { $0.name == name }
+        }
         var inputs: [String: Tensor] = [:]
         for (index, declared) in declaredInputs.enumerated() {
             let url = dataSet.appendingPathComponent("input_\(index).pb")
@@ -85,11 +97,14 @@ enum ONNXNodeTests {
         let outputs = try model.signature().run(inputs)
         for (index, declared) in proto.graph.output.enumerated() {
             let expectedProto = try Onnx_TensorProto(
-                serializedBytes: Data(contentsOf: dataSet.appendingPathComponent("output_\(index).pb")))
+                serializedBytes: Data(contentsOf: dataSet.appendingPathComponent("output_\(index).pb"))
+            )
             let expected = try ONNXTensor.tensor(expectedProto)
             guard let got = outputs[declared.name] else { throw Mismatch(description: "no output '\(declared.name)'") }
             guard got.shape == expected.shape else {
-                throw Mismatch(description: "output '\(declared.name)' has shape \(got.shape), expected \(expected.shape)")
+                throw Mismatch(
+                    description: "output '\(declared.name)' has shape \(got.shape), expected \(expected.shape)"
+                )
             }
             for (offset, (g, e)) in zip(got.doubles, expected.doubles).enumerated() {
                 let close = (g.isNaN && e.isNaN) || g == e || abs(g - e) <= 1e-7 + 1e-3 * abs(e)

@@ -17,9 +17,15 @@ import Testing
     }
 
     @Test func formatsLikePythonsTolist() {
-        let tensor = Tensor(shape: [1, 3], floats: [-0.015612147748470306, 4.067440986633301, 0.3393971025943756].map { Float($0) })
+        let tensor = Tensor(
+            shape: [1, 3],
+            floats: [-0.015612147748470306, 4.067440986633301, 0.3393971025943756].map { Float($0) }
+        )
         #expect(TensorJSON.format(tensor) == "[[-0.015612147748470306, 4.067440986633301, 0.3393971025943756]]")
         #expect(TensorJSON.format(Tensor(scalar: 1)) == "1.0")
-        #expect(TensorJSON.format(["y": Tensor(shape: [2, 1], floats: [0.5, 0]), "a": Tensor(shape: [0], floats: [])]) == #"{"a": [], "y": [[0.5], [0.0]]}"#)
+        #expect(
+            TensorJSON.format(["y": Tensor(shape: [2, 1], floats: [0.5, 0]), "a": Tensor(shape: [0], floats: [])])
+                == #"{"a": [], "y": [[0.5], [0.0]]}"#
+        )
     }
 }

@@ -33,7 +33,9 @@ struct TutorialModelTests {
             let raw = Tensor(shape: [3], floats: testCase.raw.map { Float($0) })
             let xPrime = try #require(try standardise.run(["x": raw])["x_prime"])
             #expect(xPrime.shape == [3])
-            for (got, want) in zip(xPrime.doubles, testCase.x_prime) { #expect(abs(got - want) <= 1e-6, "x_prime for \(testCase.raw)") }
+            for (got, want) in zip(xPrime.doubles, testCase.x_prime) {
+                #expect(abs(got - want) <= 1e-6, "x_prime for \(testCase.raw)")
+            }
             let y = try #require(try predict.run(["input": xPrime.reshaped([1, 3])])["y"])
             #expect(y.shape == [1, 1])
             #expect(abs(y.doubles[0] - testCase.y) <= 1e-6, "y for \(testCase.raw): \(y.doubles[0]) vs \(testCase.y)")
@@ -43,7 +45,9 @@ struct TutorialModelTests {
     /// The Lambda feeds a (1, 3) tensor to the (3) signature; TensorFlow broadcasts and returns (1, 3).
     @Test func standardiserAcceptsABatchOfOne() throws {
         let testCase = reference.pipeline_cases[0]
-        let output = try standardiser.signature().run(["x": Tensor(shape: [1, 3], floats: testCase.raw.map { Float($0) })])
+        let output = try standardiser.signature().run([
+            "x": Tensor(shape: [1, 3], floats: testCase.raw.map { Float($0) })
+        ])
         let xPrime = try #require(output["x_prime"])
         #expect(xPrime.shape == [1, 3])
         for (got, want) in zip(xPrime.doubles, testCase.x_prime) { #expect(abs(got - want) <= 1e-6) }
@@ -51,8 +55,12 @@ struct TutorialModelTests {
 
     @Test func singleInputSignatureGivesTheSameResult() throws {
         let testCase = reference.pipeline_cases[2]
-        let output = try standardiser.signature(named: "single_input").run(["x": Tensor(shape: [3], floats: testCase.raw.map { Float($0) })])
-        for (got, want) in zip(try #require(output["x_prime"]).doubles, testCase.x_prime) { #expect(abs(got - want) <= 1e-6) }
+        let output = try standardiser.signature(named: "single_input").run([
+            "x": Tensor(shape: [3], floats: testCase.raw.map { Float($0) })
+        ])
+        for (got, want) in zip(try #require(output["x_prime"]).doubles, testCase.x_prime) {
+            #expect(abs(got - want) <= 1e-6)
+        }
     }
 
     @Test func rainPredictorOnABatch() throws {

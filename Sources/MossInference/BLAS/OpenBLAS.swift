@@ -9,10 +9,12 @@ import Darwin
 /// it off, leaving the portable kernel.
 package enum OpenBLAS {
     /// `cblas_sgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)` with 32-bit integers.
-    package typealias SGEMM = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
-        UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
+    package typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+            Float,
+            UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
 
     package static let rowMajor: Int32 = 101
     package static let noTranspose: Int32 = 111
@@ -29,7 +31,9 @@ package enum OpenBLAS {
         if override == "none" { return (nil, nil) }
         let candidates = override.map { [$0] } ?? ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
         for path in candidates {
-            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "cblas_sgemm") else {
+                continue
+            }
             return (unsafeBitCast(symbol, to: SGEMM.self), path)
         }
         return (nil, nil)

@@ -5,7 +5,10 @@ final class Arena {
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride,
+            alignment: 64
+        )
         base = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
         base.initialize(repeating: 0, count: Swift.max(count, 1))
     }

@@ -35,7 +35,11 @@ typealias Kernel = () -> Void
 
 /// Builds an ``ExecutionPlan``: shapes, static folding of views over constants, buffer lifetimes, kernels.
 enum Planner {
-    static func makePlan(graph: Graph, inputShapes: [Int: [Int]], staticInputs: [Int: Tensor]) throws(InferenceError) -> ExecutionPlan {
+    static func makePlan(
+        graph: Graph,
+        inputShapes: [Int: [Int]],
+        staticInputs: [Int: Tensor]
+    ) throws(InferenceError) -> ExecutionPlan {
         var known = graph.constants.merging(staticInputs) { $1 }
         var shapes = [[Int]?](repeating: nil, count: graph.valueCount)
         for (value, tensor) in known { shapes[value] = tensor.shape }
@@ -62,7 +66,10 @@ enum Planner {
             let outputShapes: [[Int]]
             do {
                 outputShapes = try ShapeInference.outputShapes(
-                    node.op, inputs: node.inputs.map { $0.flatMap { shapes[$0] } }, statics: statics)
+                    node.op,
+                    inputs: node.inputs.map { $0.flatMap { shapes[$0] } },
+                    statics: statics
+                )
             } catch {
                 throw failure(node, error.message)
             }
@@ -90,7 +97,9 @@ enum Planner {
                 if known[storage] != nil { persistent.insert(storage) }
                 lastUse[storage] = index
             }
-            for output in node.outputs where root[output] == output { lastUse[output] = Swift.max(lastUse[output] ?? index, index) }
+            for output in node.outputs where root[output] == output {
+                lastUse[output] = Swift.max(lastUse[output] ?? index, index)
+            }
         }
 
         var allocator = ArenaAllocator()
@@ -101,26 +110,35 @@ enum Planner {
         }
         var scratchOffsets: [Int: (offset: Int, count: Int)] = [:]
         var dying: [Int: [Int]] = [:]
-        for (storage, index) in lastUse where !persistent.contains(storage) { dying[index, default: []].append(storage) }
+        for (storage, index) in lastUse where !persistent.contains(storage) {
+            dying[index, default: []].append(storage)
+        }
         for (index, node) in graph.nodes.enumerated() where !folded[index] {
             for output in node.outputs where root[output] == output && offsets[output] == nil {
                 offsets[output] = allocator.allocate(shapes[output]!.elementCount)
             }
             let scratch = KernelFactory.scratchCount(
-                node.op, inputShapes: node.inputs.map { $0.flatMap { shapes[$0] } }, outputShapes: node.outputs.map { shapes[$0]! })
+                node.op,
+                inputShapes: node.inputs.map { $0.flatMap { shapes[$0] } },
+                outputShapes: node.outputs.map { shapes[$0]! }
+            )
             if scratch > 0 {
                 let offset = allocator.allocate(scratch)
                 scratchOffsets[index] = (offset, scratch)
                 allocator.release(offset: offset, count: scratch)
             }
-            for storage in dying[index] ?? [] { allocator.release(offset: offsets[storage]!, count: shapes[storage]!.elementCount) }
+            for storage in dying[index] ?? [] {
+                allocator.release(offset: offsets[storage]!, count: shapes[storage]!.elementCount)
+            }
         }
 
         let arena = Arena(count: allocator.highWater)
         for storage in persistent where known[storage] != nil {
             guard let floats = known[storage]!.floats else {
                 throw InferenceError(
-                    .invalidOperation, "'\(graph.valueNames[storage])' is \(known[storage]!.elementType) where float32 is needed")
+                    .invalidOperation,
+                    "'\(graph.valueNames[storage])' is \(known[storage]!.elementType) where float32 is needed"
+                )
             }
             floats.withUnsafeBufferPointer { source in
                 (arena.base + offsets[storage]!).update(from: source.baseAddress!, count: source.count)
@@ -143,7 +161,8 @@ enum Planner {
                 outputs: node.outputs.map { pointer($0)! },
                 outputShapes: node.outputs.map { shapes[$0]! },
                 statics: statics,
-                scratch: scratchOffsets[index].map { arena.base + $0.offset })
+                scratch: scratchOffsets[index].map { arena.base + $0.offset }
+            )
             do {
                 if let kernel = try KernelFactory.makeKernel(node.op, context) { kernels.append(kernel) }
             } catch {
@@ -154,7 +173,10 @@ enum Planner {
         var outputs: [ExecutionPlan.Binding] = []
         for output in graph.outputs {
             if let tensor = known[output.value], tensor.floats == nil {
-                throw InferenceError(.invalidOperation, "output '\(output.name)' is \(tensor.elementType); only float32 outputs are supported")
+                throw InferenceError(
+                    .invalidOperation,
+                    "output '\(output.name)' is \(tensor.elementType); only float32 outputs are supported"
+                )
             }
             outputs.append(.init(name: output.name, offset: offsets[root[output.value]]!, shape: shapes[output.value]!))
         }

@@ -17,7 +17,9 @@ struct KernelContext {
     /// A static scalar operand converted to Float.
     func staticScalar(_ index: Int) throws(ShapeInference.Failure) -> Float? {
         guard let tensor = statics[index] else { return nil }
-        guard tensor.elementCount == 1 else { throw .init(message: "operand \(index) must be a scalar, got shape \(tensor.shape)") }
+        guard tensor.elementCount == 1 else {
+            throw .init(message: "operand \(index) must be a scalar, got shape \(tensor.shape)")
+        }
         return Float(tensor.doubles[0])
     }
 }
@@ -48,8 +50,18 @@ enum KernelFactory {
             return nil
 
         case .binary(let binary):
-            guard let a = context.input(0), let b = context.input(1) else { throw Failure(message: "operands must be float32 tensors") }
-            return Elementwise.binary(binary, a: a, aShape: context.shape(0), b: b, bShape: context.shape(1), out: out, outShape: outShape)
+            guard let a = context.input(0), let b = context.input(1) else {
+                throw Failure(message: "operands must be float32 tensors")
+            }
+            return Elementwise.binary(
+                binary,
+                a: a,
+                aShape: context.shape(0),
+                b: b,
+                bShape: context.shape(1),
+                out: out,
+                outShape: outShape
+            )
 
         case .unary(let unary):
             guard let x = context.input(0) else { throw Failure(message: "the operand must be a float32 tensor") }
@@ -62,39 +74,87 @@ enum KernelFactory {
             return Elementwise.clip(x: x, out: out, count: outShape.elementCount, low: low, high: high)
 
         case .matMul(let transposeA, let transposeB):
-            guard let a = context.input(0), let b = context.input(1) else { throw Failure(message: "operands must be float32 tensors") }
+            guard let a = context.input(0), let b = context.input(1) else {
+                throw Failure(message: "operands must be float32 tensors")
+            }
             return MatrixProduct.matMul(
-                a: a, aShape: context.shape(0), transposeA: transposeA, b: b, bShape: context.shape(1), transposeB: transposeB,
-                out: out, outShape: outShape)
+                a: a,
+                aShape: context.shape(0),
+                transposeA: transposeA,
+                b: b,
+                bShape: context.shape(1),
+                transposeB: transposeB,
+                out: out,
+                outShape: outShape
+            )
 
         case .gemm(let alpha, let beta, let transposeA, let transposeB):
-            guard let a = context.input(0), let b = context.input(1) else { throw Failure(message: "operands must be float32 tensors") }
+            guard let a = context.input(0), let b = context.input(1) else {
+                throw Failure(message: "operands must be float32 tensors")
+            }
             return MatrixProduct.gemm(
-                a: a, aShape: context.shape(0), transposeA: transposeA, b: b, bShape: context.shape(1), transposeB: transposeB,
-                c: context.input(2), cShape: context.inputShapes.count > 2 ? context.inputShapes[2] : nil,
-                alpha: alpha, beta: beta, out: out, outShape: outShape)
+                a: a,
+                aShape: context.shape(0),
+                transposeA: transposeA,
+                b: b,
+                bShape: context.shape(1),
+                transposeB: transposeB,
+                c: context.input(2),
+                cShape: context.inputShapes.count > 2 ? context.inputShapes[2] : nil,
+                alpha: alpha,
+                beta: beta,
+                out: out,
+                outShape: outShape
+            )
 
         case .softmax(let axis):
             guard let x = context.input(0) else { throw Failure(message: "the operand must be a float32 tensor") }
-            return Reduction.softmax(x: x, out: out, shape: outShape, axis: normalizedAxis(axis, rank: Swift.max(outShape.count, 1))!)
+            return Reduction.softmax(
+                x: x,
+                out: out,
+                shape: outShape,
+                axis: normalizedAxis(axis, rank: Swift.max(outShape.count, 1))!
+            )
 
         case .convolution(let conv):
-            guard let x = context.input(0), let filter = context.input(1) else { throw Failure(message: "operands must be float32 tensors") }
+            guard let x = context.input(0), let filter = context.input(1) else {
+                throw Failure(message: "operands must be float32 tensors")
+            }
             return Convolution.kernel(
-                conv, x: x, xShape: context.shape(0), filter: filter, filterShape: context.shape(1), bias: context.input(2),
-                out: out, outShape: outShape, scratch: context.scratch)
+                conv,
+                x: x,
+                xShape: context.shape(0),
+                filter: filter,
+                filterShape: context.shape(1),
+                bias: context.input(2),
+                out: out,
+                outShape: outShape,
+                scratch: context.scratch
+            )
 
         case .batchNormalization(let epsilon, let layout):
             let operands = (0..<5).map { context.input($0) }
-            guard let x = operands[0], let scale = operands[1], let bias = operands[2], let mean = operands[3], let variance = operands[4]
-            else { throw Failure(message: "BatchNormalization needs x, scale, bias, mean and variance as float32 tensors") }
+            guard let x = operands[0], let scale = operands[1], let bias = operands[2], let mean = operands[3],
+                let variance = operands[4]
+            else {
+                throw Failure(message: "BatchNormalization needs x, scale, bias, mean and variance as float32 tensors")
+            }
             let channels = layout == .nchw ? (outShape.count > 1 ? outShape[1] : 1) : (outShape.last ?? 1)
             for index in 1...4 where context.shape(index) != [channels] {
                 throw Failure(message: "operand \(index) has shape \(context.shape(index)), expected [\(channels)]")
             }
             return Normalization.batchNorm(
-                x: x, scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon, layout: layout, shape: outShape,
-                out: out, scratch: context.scratch!)
+                x: x,
+                scale: scale,
+                bias: bias,
+                mean: mean,
+                variance: variance,
+                epsilon: epsilon,
+                layout: layout,
+                shape: outShape,
+                out: out,
+                scratch: context.scratch!
+            )
 
         case .pool(let pool):
             guard let x = context.input(0) else { throw Failure(message: "the operand must be a float32 tensor") }
@@ -119,7 +179,11 @@ enum KernelFactory {
             guard let x = context.input(0) else { throw Failure(message: "the operand must be a float32 tensor") }
             let xShape = context.shape(0)
             let (begins, _) = try ShapeInference.padAmounts(
-                format: format, rank: xShape.count, paddings: context.statics[1]?.integers, axes: context.statics[3]?.integers)
+                format: format,
+                rank: xShape.count,
+                paddings: context.statics[1]?.integers,
+                axes: context.statics[3]?.integers
+            )
             let value = try context.staticScalar(2) ?? 0
             if mode == .reflect {
                 for axis in xShape.indices where outShape[axis] != xShape[axis] && xShape[axis] < 2 {
@@ -129,7 +193,15 @@ enum KernelFactory {
             if mode != .constant, xShape.elementCount == 0, outShape.elementCount > 0 {
                 throw Failure(message: "\(mode) padding of an empty tensor")
             }
-            return DataMovement.pad(x: x, xShape: xShape, begins: begins, mode: mode, value: value, out: out, outShape: outShape)
+            return DataMovement.pad(
+                x: x,
+                xShape: xShape,
+                begins: begins,
+                mode: mode,
+                value: value,
+                out: out,
+                outShape: outShape
+            )
 
         case .transpose(let fixedPerm):
             guard let x = context.input(0) else { throw Failure(message: "the operand must be a float32 tensor") }
@@ -141,10 +213,15 @@ enum KernelFactory {
             let count = fixedAxis == nil ? context.inputs.count - 1 : context.inputs.count
             var parts: [(UnsafePointer<Float>, [Int])] = []
             for index in 0..<count {
-                guard let part = context.input(index) else { throw Failure(message: "operand \(index) must be a float32 tensor") }
+                guard let part = context.input(index) else {
+                    throw Failure(message: "operand \(index) must be a float32 tensor")
+                }
                 parts.append((part, context.shape(index)))
             }
-            let axis = normalizedAxis(fixedAxis ?? context.statics[context.inputs.count - 1]!.integers![0], rank: outShape.count)!
+            let axis = normalizedAxis(
+                fixedAxis ?? context.statics[context.inputs.count - 1]!.integers![0],
+                rank: outShape.count
+            )!
             return DataMovement.concat(parts: parts, axis: axis, out: out, outShape: outShape)
         }
     }

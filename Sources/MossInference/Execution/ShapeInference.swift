@@ -9,7 +9,9 @@ enum ShapeInference {
         statics: [Int: Tensor]
     ) throws(Failure) -> [[Int]] {
         func input(_ index: Int) throws(Failure) -> [Int] {
-            guard index < inputs.count, let shape = inputs[index] else { throw Failure(message: "input \(index) is missing") }
+            guard index < inputs.count, let shape = inputs[index] else {
+                throw Failure(message: "input \(index) is missing")
+            }
             return shape
         }
         func staticIntegers(_ index: Int) -> [Int]? {
@@ -72,11 +74,20 @@ enum ShapeInference {
             return [x]
 
         case .convolution(let conv):
-            return [try convolutionShape(conv, x: try input(0), filter: try input(1), bias: inputs.count > 2 ? inputs[2] : nil)]
+            return [
+                try convolutionShape(
+                    conv,
+                    x: try input(0),
+                    filter: try input(1),
+                    bias: inputs.count > 2 ? inputs[2] : nil
+                )
+            ]
 
         case .pool(let pool):
             let x = try input(0)
-            guard x.count >= 3 else { throw Failure(message: "pooling needs a batch, channel and spatial axes, got \(x)") }
+            guard x.count >= 3 else {
+                throw Failure(message: "pooling needs a batch, channel and spatial axes, got \(x)")
+            }
             let spatial = pool.layout == .nchw ? Array(x[2...]) : Array(x[1..<(x.count - 1)])
             let (out, _) = try windowOutput(spatial: spatial, window: pool.window)
             return [pool.layout == .nchw ? [x[0], x[1]] + out : [x[0]] + out + [x[x.count - 1]]]
@@ -99,12 +110,19 @@ enum ShapeInference {
 
         case .globalAveragePool:
             let x = try input(0)
-            guard x.count >= 2 else { throw Failure(message: "GlobalAveragePool needs batch and channel axes, got \(x)") }
+            guard x.count >= 2 else {
+                throw Failure(message: "GlobalAveragePool needs batch and channel axes, got \(x)")
+            }
             return [Array(x.prefix(2)) + Array(repeating: 1, count: x.count - 2)]
 
         case .pad(_, let format):
             let x = try input(0)
-            let (begins, ends) = try padAmounts(format: format, rank: x.count, paddings: staticIntegers(1), axes: staticIntegers(3))
+            let (begins, ends) = try padAmounts(
+                format: format,
+                rank: x.count,
+                paddings: staticIntegers(1),
+                axes: staticIntegers(3)
+            )
             var shape = x
             for index in x.indices {
                 shape[index] += begins[index] + ends[index]
@@ -118,7 +136,9 @@ enum ShapeInference {
             var inferred: Int?
             for index in target.indices {
                 if target[index] == 0 && zeroCopies {
-                    guard index < x.count else { throw Failure(message: "shape \(target) copies a missing axis \(index)") }
+                    guard index < x.count else {
+                        throw Failure(message: "shape \(target) copies a missing axis \(index)")
+                    }
                     target[index] = x[index]
                 } else if target[index] == -1 {
                     guard inferred == nil else { throw Failure(message: "shape \(target) has more than one -1") }
@@ -134,7 +154,9 @@ enum ShapeInference {
                 }
                 target[inferred] = x.elementCount / known
             }
-            guard target.elementCount == x.elementCount else { throw Failure(message: "cannot reshape \(x) to \(target)") }
+            guard target.elementCount == x.elementCount else {
+                throw Failure(message: "cannot reshape \(x) to \(target)")
+            }
             return [target]
 
         case .squeeze(let fixedAxes):
@@ -143,7 +165,9 @@ enum ShapeInference {
             var removed = Set<Int>()
             for a in requested {
                 let resolved = try axis(a, rank: x.count)
-                guard x[resolved] == 1 else { throw Failure(message: "cannot squeeze axis \(a) of size \(x[resolved])") }
+                guard x[resolved] == 1 else {
+                    throw Failure(message: "cannot squeeze axis \(a) of size \(x[resolved])")
+                }
                 removed.insert(resolved)
             }
             if requested.isEmpty { return [x.filter { $0 != 1 }] }
@@ -151,7 +175,9 @@ enum ShapeInference {
 
         case .unsqueeze(let fixedAxes):
             let x = try input(0)
-            guard let requested = fixedAxes ?? staticIntegers(1) else { throw Failure(message: "the axes must be a constant") }
+            guard let requested = fixedAxes ?? staticIntegers(1) else {
+                throw Failure(message: "the axes must be a constant")
+            }
             let rank = x.count + requested.count
             var inserted = Set<Int>()
             for a in requested { inserted.insert(try axis(a, rank: rank)) }
@@ -162,7 +188,9 @@ enum ShapeInference {
         case .flatten(let flattenAxis):
             let x = try input(0)
             let resolved = flattenAxis < 0 ? flattenAxis + x.count : flattenAxis
-            guard (0...x.count).contains(resolved) else { throw Failure(message: "axis \(flattenAxis) is out of range") }
+            guard (0...x.count).contains(resolved) else {
+                throw Failure(message: "axis \(flattenAxis) is out of range")
+            }
             return [[x.product(0..<resolved), x.product(resolved..<x.count)]]
 
         case .transpose(let fixedPerm):
@@ -174,9 +202,13 @@ enum ShapeInference {
             return [perm.map { x[$0] }]
 
         case .concat(let fixedAxis):
-            let parts = try (0..<(fixedAxis == nil ? inputs.count - 1 : inputs.count)).map { (index) throws(Failure) in try input(index) }
+            let parts = try (0..<(fixedAxis == nil ? inputs.count - 1 : inputs.count)).map { (index) throws(Failure) in
+                try input(index)
+            }
             guard let first = parts.first else { throw Failure(message: "nothing to concatenate") }
-            guard let rawAxis = fixedAxis ?? staticIntegers(-1)?.first else { throw Failure(message: "the axis must be a constant") }
+            guard let rawAxis = fixedAxis ?? staticIntegers(-1)?.first else {
+                throw Failure(message: "the axis must be a constant")
+            }
             let resolved = try axis(rawAxis, rank: first.count)
             var shape = first
             shape[resolved] = 0
@@ -191,7 +223,10 @@ enum ShapeInference {
     }
 
     /// Output spatial sizes and the (begin, end) padding of each spatial axis.
-    static func windowOutput(spatial: [Int], window: Operator.Window) throws(Failure) -> (sizes: [Int], pads: [(Int, Int)]) {
+    static func windowOutput(
+        spatial: [Int],
+        window: Operator.Window
+    ) throws(Failure) -> (sizes: [Int], pads: [(Int, Int)]) {
         let n = spatial.count
         guard window.kernel.count == n, window.strides.count == n, window.dilations.count == n else {
             throw Failure(message: "window \(window.kernel) does not fit \(n) spatial axes")
@@ -207,11 +242,15 @@ enum ShapeInference {
             }
             switch window.padding {
             case .explicit(let explicit):
-                guard explicit.count == 2 * n else { throw Failure(message: "padding \(explicit) does not fit \(n) spatial axes") }
+                guard explicit.count == 2 * n else {
+                    throw Failure(message: "padding \(explicit) does not fit \(n) spatial axes")
+                }
                 let begin = explicit[axis]
                 let end = explicit[axis + n]
                 let span = input + begin + end - extent
-                guard span >= 0 else { throw Failure(message: "window \(extent) is larger than the padded input \(input + begin + end)") }
+                guard span >= 0 else {
+                    throw Failure(message: "window \(extent) is larger than the padded input \(input + begin + end)")
+                }
                 var size = (window.ceilMode ? (span + stride - 1) / stride : span / stride) + 1
                 // As in ONNX and PyTorch: a window in ceil mode must start inside the input or the begin padding.
                 if window.ceilMode && (size - 1) * stride >= input + begin { size -= 1 }
@@ -224,7 +263,9 @@ enum ShapeInference {
                 sizes.append(size)
                 pads.append(window.padding == .sameUpper ? (small, total - small) : (total - small, small))
             case .valid:
-                guard input >= extent else { throw Failure(message: "window \(extent) is larger than the input \(input)") }
+                guard input >= extent else {
+                    throw Failure(message: "window \(extent) is larger than the input \(input)")
+                }
                 sizes.append((input - extent) / stride + 1)
                 pads.append((0, 0))
             }
@@ -232,7 +273,12 @@ enum ShapeInference {
         return (sizes, pads)
     }
 
-    static func convolutionShape(_ conv: Operator.Convolution, x: [Int], filter: [Int], bias: [Int]?) throws(Failure) -> [Int] {
+    static func convolutionShape(
+        _ conv: Operator.Convolution,
+        x: [Int],
+        filter: [Int],
+        bias: [Int]?
+    ) throws(Failure) -> [Int] {
         guard x.count == 4, filter.count == 4 else {
             throw Failure(message: "only 2-D convolutions are supported (input \(x), filter \(filter))")
         }
@@ -244,20 +290,35 @@ enum ShapeInference {
         case .oihw:
             kernel = [filter[2], filter[3]]
             outChannels = filter[0]
-            guard conv.group > 0, channels % conv.group == 0, outChannels % conv.group == 0, filter[1] * conv.group == channels else {
-                throw Failure(message: "filter \(filter) with group \(conv.group) does not fit \(channels) input channels")
+            guard conv.group > 0, channels % conv.group == 0, outChannels % conv.group == 0,
+                filter[1] * conv.group == channels
+            else {
+                throw Failure(
+                    message: "filter \(filter) with group \(conv.group) does not fit \(channels) input channels"
+                )
             }
         case .hwio:
             kernel = [filter[0], filter[1]]
             outChannels = filter[3]
-            guard filter[2] == channels else { throw Failure(message: "filter \(filter) does not fit \(channels) input channels") }
+            guard filter[2] == channels else {
+                throw Failure(message: "filter \(filter) does not fit \(channels) input channels")
+            }
         case .hwim:
             kernel = [filter[0], filter[1]]
             outChannels = filter[2] * filter[3]
-            guard filter[2] == channels else { throw Failure(message: "filter \(filter) does not fit \(channels) input channels") }
+            guard filter[2] == channels else {
+                throw Failure(message: "filter \(filter) does not fit \(channels) input channels")
+            }
         }
-        if let bias, bias != [outChannels] { throw Failure(message: "bias \(bias) does not fit \(outChannels) output channels") }
-        let window = Operator.Window(kernel: kernel, strides: conv.strides, dilations: conv.dilations, padding: conv.padding)
+        if let bias, bias != [outChannels] {
+            throw Failure(message: "bias \(bias) does not fit \(outChannels) output channels")
+        }
+        let window = Operator.Window(
+            kernel: kernel,
+            strides: conv.strides,
+            dilations: conv.dilations,
+            padding: conv.padding
+        )
         let (out, _) = try windowOutput(spatial: spatial, window: window)
         return conv.layout == .nchw ? [x[0], outChannels] + out : [x[0]] + out + [outChannels]
     }
@@ -274,16 +335,22 @@ enum ShapeInference {
         var ends = [Int](repeating: 0, count: rank)
         switch format {
         case .pairs:
-            guard paddings.count == 2 * rank else { throw Failure(message: "paddings \(paddings) do not fit rank \(rank)") }
+            guard paddings.count == 2 * rank else {
+                throw Failure(message: "paddings \(paddings) do not fit rank \(rank)")
+            }
             for axis in 0..<rank {
                 begins[axis] = paddings[2 * axis]
                 ends[axis] = paddings[2 * axis + 1]
             }
         case .beginsThenEnds:
             let targets = axes ?? Array(0..<rank)
-            guard paddings.count == 2 * targets.count else { throw Failure(message: "pads \(paddings) do not fit \(targets.count) axes") }
+            guard paddings.count == 2 * targets.count else {
+                throw Failure(message: "pads \(paddings) do not fit \(targets.count) axes")
+            }
             for (index, rawAxis) in targets.enumerated() {
-                guard let axis = normalizedAxis(rawAxis, rank: rank) else { throw Failure(message: "axis \(rawAxis) is out of range") }
+                guard let axis = normalizedAxis(rawAxis, rank: rank) else {
+                    throw Failure(message: "axis \(rawAxis) is out of range")
+                }
                 begins[axis] = paddings[index]
                 ends[axis] = paddings[index + targets.count]
             }

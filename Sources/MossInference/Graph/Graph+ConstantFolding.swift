@@ -5,13 +5,21 @@ extension Graph {
     mutating func foldConstants() {
         var folded = Set<Int>()
         for (index, node) in nodes.enumerated() {
-            guard !node.outputs.isEmpty, node.inputs.allSatisfy({ $0.map { constants[$0] != nil } ?? true }) else { continue }
+            guard !node.outputs.isEmpty, node.inputs.allSatisfy({ $0.map { constants[$0] != nil } ?? true }) else {
+                continue
+            }
             let inputs = node.inputs.map { $0.flatMap { constants[$0] } }
             if node.op.isView {
                 var statics: [Int: Tensor] = [:]
-                for operand in node.op.staticOperands where operand >= 0 && operand < inputs.count { statics[operand] = inputs[operand] }
+                for operand in node.op.staticOperands where operand >= 0 && operand < inputs.count {
+                    statics[operand] = inputs[operand]
+                }
                 guard let source = inputs[0],
-                    let shape = try? ShapeInference.outputShapes(node.op, inputs: inputs.map { $0?.shape }, statics: statics).first
+                    let shape = try? ShapeInference.outputShapes(
+                        node.op,
+                        inputs: inputs.map { $0?.shape },
+                        statics: statics
+                    ).first
                 else { continue }
                 constants[node.outputs[0]] = source.reshaped(shape)
                 folded.insert(index)
@@ -27,7 +35,9 @@ extension Graph {
     /// Runs one node on constant inputs through the ordinary planner and kernels.
     private static func evaluate(_ node: Node, inputs: [Tensor?]) throws -> [Tensor] {
         var graph = Graph()
-        let operands = inputs.enumerated().map { index, tensor in tensor.map { graph.addConstant($0, named: "c\(index)") } }
+        let operands = inputs.enumerated().map { index, tensor in
+            tensor.map { graph.addConstant($0, named: "c\(index)") }
+        }
         let outputs = node.outputs.map { _ in graph.addValue(named: node.name) }
         graph.nodes = [Node(name: node.name, op: node.op, inputs: operands, outputs: outputs)]
         graph.outputs = outputs.enumerated().map { Output(name: "\($0.offset)", value: $0.element) }

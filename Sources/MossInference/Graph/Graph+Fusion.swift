@@ -16,7 +16,8 @@ extension Graph {
             else { continue }
             switch node.op {
             case .batchNormalization(let epsilon, _):
-                guard conv.clamp == nil, let folded = foldBatchNorm(conv, convolution: nodes[convolutionIndex], norm: node, epsilon: epsilon)
+                guard conv.clamp == nil,
+                    let folded = foldBatchNorm(conv, convolution: nodes[convolutionIndex], norm: node, epsilon: epsilon)
                 else { continue }
                 nodes[convolutionIndex].inputs = [nodes[convolutionIndex].inputs[0], folded.filter, folded.bias]
             case .unary(.relu):
@@ -52,9 +53,13 @@ extension Graph {
 
     /// The filter and bias of conv(x) · a + (b − mean · a … ) with a = scale / √(variance + ε), as new constants.
     private mutating func foldBatchNorm(
-        _ conv: Operator.Convolution, convolution: Node, norm: Node, epsilon: Float
+        _ conv: Operator.Convolution,
+        convolution: Node,
+        norm: Node,
+        epsilon: Float
     ) -> (filter: Int, bias: Int)? {
-        guard norm.inputs.count == 5, let filterValue = convolution.inputs[1], let filter = constants[filterValue]?.floats
+        guard norm.inputs.count == 5, let filterValue = convolution.inputs[1],
+            let filter = constants[filterValue]?.floats
         else { return nil }
         var parameters: [[Float]] = []
         for operand in norm.inputs.dropFirst() {

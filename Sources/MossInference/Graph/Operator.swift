@@ -57,7 +57,12 @@ enum Operator: Sendable, Hashable {
         var clamp: ClosedRange<Float>?
 
         init(
-            layout: Layout, filterLayout: FilterLayout, strides: [Int], dilations: [Int], padding: Padding, group: Int,
+            layout: Layout,
+            filterLayout: FilterLayout,
+            strides: [Int],
+            dilations: [Int],
+            padding: Padding,
+            group: Int,
             clamp: ClosedRange<Float>? = nil
         ) {
             self.layout = layout

@@ -14,7 +14,8 @@ enum Convolution {
         var multiplier: Int
 
         var isPointwise: Bool {
-            kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && padTop == 0 && padLeft == 0
+            kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && padTop == 0
+                && padLeft == 0
                 && outHeight == height && outWidth == width
         }
     }
@@ -22,17 +23,37 @@ enum Convolution {
     private static func geometry(_ conv: Operator.Convolution, x: [Int], filter: [Int], output: [Int]) -> Geometry {
         let nchw = conv.layout == .nchw
         let (channels, height, width) = nchw ? (x[1], x[2], x[3]) : (x[3], x[1], x[2])
-        let (outChannels, outHeight, outWidth) = nchw ? (output[1], output[2], output[3]) : (output[3], output[1], output[2])
+        let (outChannels, outHeight, outWidth) =
+            nchw ? (output[1], output[2], output[3]) : (output[3], output[1], output[2])
         let (kernelHeight, kernelWidth) = conv.filterLayout == .oihw ? (filter[2], filter[3]) : (filter[0], filter[1])
         let window = Operator.Window(
-            kernel: [kernelHeight, kernelWidth], strides: conv.strides, dilations: conv.dilations, padding: conv.padding)
-        let pads = (try? ShapeInference.windowOutput(spatial: [height, width], window: window))?.pads ?? [(0, 0), (0, 0)]
+            kernel: [kernelHeight, kernelWidth],
+            strides: conv.strides,
+            dilations: conv.dilations,
+            padding: conv.padding
+        )
+        let pads =
+            (try? ShapeInference.windowOutput(spatial: [height, width], window: window))?.pads ?? [(0, 0), (0, 0)]
         let group = conv.filterLayout == .hwim ? channels : conv.group
         return Geometry(
-            batch: x[0], channels: channels, height: height, width: width, outChannels: outChannels, outHeight: outHeight,
-            outWidth: outWidth, kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: conv.strides[0],
-            strideWidth: conv.strides[1], dilationHeight: conv.dilations[0], dilationWidth: conv.dilations[1], padTop: pads[0].0,
-            padLeft: pads[1].0, group: group, multiplier: outChannels / Swift.max(group, 1))
+            batch: x[0],
+            channels: channels,
+            height: height,
+            width: width,
+            outChannels: outChannels,
+            outHeight: outHeight,
+            outWidth: outWidth,
+            kernelHeight: kernelHeight,
+            kernelWidth: kernelWidth,
+            strideHeight: conv.strides[0],
+            strideWidth: conv.strides[1],
+            dilationHeight: conv.dilations[0],
+            dilationWidth: conv.dilations[1],
+            padTop: pads[0].0,
+            padLeft: pads[1].0,
+            group: group,
+            multiplier: outChannels / Swift.max(group, 1)
+        )
     }
 
     private static func isDepthwise(_ conv: Operator.Convolution, _ g: Geometry) -> Bool {
@@ -51,10 +72,27 @@ enum Convolution {
     }
 
     static func kernel(
-        _ conv: Operator.Convolution, x: UnsafePointer<Float>, xShape: [Int], filter: UnsafePointer<Float>, filterShape: [Int],
-        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outShape: [Int], scratch: UnsafeMutablePointer<Float>?
+        _ conv: Operator.Convolution,
+        x: UnsafePointer<Float>,
+        xShape: [Int],
+        filter: UnsafePointer<Float>,
+        filterShape: [Int],
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int],
+        scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
-        let compute = unclamped(conv, x: x, xShape: xShape, filter: filter, filterShape: filterShape, bias: bias, out: out, outShape: outShape, scratch: scratch)
+        let compute = unclamped(
+            conv,
+            x: x,
+            xShape: xShape,
+            filter: filter,
+            filterShape: filterShape,
+            bias: bias,
+            out: out,
+            outShape: outShape,
+            scratch: scratch
+        )
         guard let clamp = conv.clamp else { return compute }
         let count = outShape.elementCount
         return {
@@ -64,8 +102,15 @@ enum Convolution {
     }
 
     private static func unclamped(
-        _ conv: Operator.Convolution, x: UnsafePointer<Float>, xShape: [Int], filter: UnsafePointer<Float>, filterShape: [Int],
-        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outShape: [Int], scratch: UnsafeMutablePointer<Float>?
+        _ conv: Operator.Convolution,
+        x: UnsafePointer<Float>,
+        xShape: [Int],
+        filter: UnsafePointer<Float>,
+        filterShape: [Int],
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int],
+        scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
         let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
         switch (conv.layout, isDepthwise(conv, g)) {
@@ -90,15 +135,30 @@ enum Convolution {
     /// Depthwise with a multiplier of 1 (MobileNet's case) in the C kernels, vectorised for the CPU at hand.
     private static func cGeometry(_ g: Geometry) -> MossDepthwiseGeometry {
         MossDepthwiseGeometry(
-            channels: Int32(g.channels), height: Int32(g.height), width: Int32(g.width), outHeight: Int32(g.outHeight),
-            outWidth: Int32(g.outWidth), kernelHeight: Int32(g.kernelHeight), kernelWidth: Int32(g.kernelWidth),
-            strideHeight: Int32(g.strideHeight), strideWidth: Int32(g.strideWidth), dilationHeight: Int32(g.dilationHeight),
-            dilationWidth: Int32(g.dilationWidth), padTop: Int32(g.padTop), padLeft: Int32(g.padLeft))
+            channels: Int32(g.channels),
+            height: Int32(g.height),
+            width: Int32(g.width),
+            outHeight: Int32(g.outHeight),
+            outWidth: Int32(g.outWidth),
+            kernelHeight: Int32(g.kernelHeight),
+            kernelWidth: Int32(g.kernelWidth),
+            strideHeight: Int32(g.strideHeight),
+            strideWidth: Int32(g.strideWidth),
+            dilationHeight: Int32(g.dilationHeight),
+            dilationWidth: Int32(g.dilationWidth),
+            padTop: Int32(g.padTop),
+            padLeft: Int32(g.padLeft)
+        )
     }
 
     private static func depthwiseC(
-        _ g: Geometry, layout: Operator.Layout, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?
+        _ g: Geometry,
+        layout: Operator.Layout,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
         var geometry = cGeometry(g)
         let image = g.channels * g.height * g.width
@@ -115,7 +175,10 @@ enum Convolution {
     }
 
     private static func depthwiseNCHW(
-        _ g: Geometry, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ g: Geometry,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>
     ) -> Kernel {
         {
@@ -128,13 +191,23 @@ enum Convolution {
                     target.update(repeating: bias?[c] ?? 0, count: outPlane)
                     for kh in 0..<g.kernelHeight {
                         let rows = validRange(
-                            count: g.outHeight, stride: g.strideHeight, shift: kh * g.dilationHeight - g.padTop, size: g.height)
+                            count: g.outHeight,
+                            stride: g.strideHeight,
+                            shift: kh * g.dilationHeight - g.padTop,
+                            size: g.height
+                        )
                         for kw in 0..<g.kernelWidth {
                             let weight = filter[(c * g.kernelHeight + kh) * g.kernelWidth + kw]
                             let shift = kw * g.dilationWidth - g.padLeft
-                            let columns = validRange(count: g.outWidth, stride: g.strideWidth, shift: shift, size: g.width)
+                            let columns = validRange(
+                                count: g.outWidth,
+                                stride: g.strideWidth,
+                                shift: shift,
+                                size: g.width
+                            )
                             for oh in rows {
-                                let sourceRow = source + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width + shift
+                                let sourceRow =
+                                    source + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width + shift
                                 let targetRow = target + oh * g.outWidth
                                 if g.strideWidth == 1 {
                                     for ow in columns { targetRow[ow] += weight * sourceRow[ow] }
@@ -150,7 +223,10 @@ enum Convolution {
     }
 
     private static func depthwiseNHWC(
-        _ g: Geometry, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ g: Geometry,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>
     ) -> Kernel {
         {
@@ -188,8 +264,12 @@ enum Convolution {
     }
 
     private static func gemmNCHW(
-        _ g: Geometry, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?
+        _ g: Geometry,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
         {
             let groupChannels = g.channels / g.group
@@ -210,16 +290,25 @@ enum Convolution {
                         for c in 0..<groupChannels {
                             for kh in 0..<g.kernelHeight {
                                 let rows = validRange(
-                                    count: g.outHeight, stride: g.strideHeight, shift: kh * g.dilationHeight - g.padTop,
-                                    size: g.height)
+                                    count: g.outHeight,
+                                    stride: g.strideHeight,
+                                    shift: kh * g.dilationHeight - g.padTop,
+                                    size: g.height
+                                )
                                 for kw in 0..<g.kernelWidth {
                                     let shift = kw * g.dilationWidth - g.padLeft
-                                    let valid = validRange(count: g.outWidth, stride: g.strideWidth, shift: shift, size: g.width)
+                                    let valid = validRange(
+                                        count: g.outWidth,
+                                        stride: g.strideWidth,
+                                        shift: shift,
+                                        size: g.width
+                                    )
                                     let row = col + ((c * g.kernelHeight + kh) * g.kernelWidth + kw) * pixels
                                     row.update(repeating: 0, count: pixels)
                                     for oh in rows {
                                         let sourceRow =
-                                            source + c * plane + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width
+                                            source + c * plane
+                                            + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width
                                             + shift
                                         let targetRow = row + oh * g.outWidth
                                         for ow in valid { targetRow[ow] = sourceRow[ow * g.strideWidth] }
@@ -230,17 +319,32 @@ enum Convolution {
                         columns = UnsafePointer(col)
                     }
                     MatrixProduct.sgemm(
-                        transposeA: false, transposeB: false, m: groupOut, n: pixels, k: depth, alpha: 1,
-                        a: filter + group * groupOut * depth, lda: depth, b: columns, ldb: pixels, beta: 1,
-                        c: target + group * groupOut * pixels, ldc: pixels)
+                        transposeA: false,
+                        transposeB: false,
+                        m: groupOut,
+                        n: pixels,
+                        k: depth,
+                        alpha: 1,
+                        a: filter + group * groupOut * depth,
+                        lda: depth,
+                        b: columns,
+                        ldb: pixels,
+                        beta: 1,
+                        c: target + group * groupOut * pixels,
+                        ldc: pixels
+                    )
                 }
             }
         }
     }
 
     private static func gemmNHWC(
-        _ g: Geometry, x: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?
+        _ g: Geometry,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>?
     ) -> Kernel {
         {
             let depth = g.kernelHeight * g.kernelWidth * g.channels
@@ -248,7 +352,11 @@ enum Convolution {
             let rows = g.isPointwise ? g.batch * pixels : pixels
             for row in 0..<(g.batch * pixels) {
                 let target = out + row * g.outChannels
-                if let bias { target.update(from: bias, count: g.outChannels) } else { target.update(repeating: 0, count: g.outChannels) }
+                if let bias {
+                    target.update(from: bias, count: g.outChannels)
+                } else {
+                    target.update(repeating: 0, count: g.outChannels)
+                }
             }
             for n in 0..<(g.isPointwise ? 1 : g.batch) {
                 let columns: UnsafePointer<Float>
@@ -264,7 +372,10 @@ enum Convolution {
                                 for kw in 0..<g.kernelWidth {
                                     let iw = ow * g.strideWidth + kw * g.dilationWidth - g.padLeft
                                     if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                                        target.update(from: x + ((n * g.height + ih) * g.width + iw) * g.channels, count: g.channels)
+                                        target.update(
+                                            from: x + ((n * g.height + ih) * g.width + iw) * g.channels,
+                                            count: g.channels
+                                        )
                                     } else {
                                         target.update(repeating: 0, count: g.channels)
                                     }
@@ -276,8 +387,20 @@ enum Convolution {
                     columns = UnsafePointer(col)
                 }
                 MatrixProduct.sgemm(
-                    transposeA: false, transposeB: false, m: rows, n: g.outChannels, k: depth, alpha: 1, a: columns, lda: depth,
-                    b: filter, ldb: g.outChannels, beta: 1, c: out + n * pixels * g.outChannels, ldc: g.outChannels)
+                    transposeA: false,
+                    transposeB: false,
+                    m: rows,
+                    n: g.outChannels,
+                    k: depth,
+                    alpha: 1,
+                    a: columns,
+                    lda: depth,
+                    b: filter,
+                    ldb: g.outChannels,
+                    beta: 1,
+                    c: out + n * pixels * g.outChannels,
+                    ldc: g.outChannels
+                )
             }
         }
     }

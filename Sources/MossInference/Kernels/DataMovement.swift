@@ -6,8 +6,13 @@ enum DataMovement {
 
     /// Constant, reflect (mirror without repeating the edge) or edge padding, a row (last axis) at a time.
     static func pad(
-        x: UnsafePointer<Float>, xShape: [Int], begins: [Int], mode: Operator.PadMode, value: Float,
-        out: UnsafeMutablePointer<Float>, outShape: [Int]
+        x: UnsafePointer<Float>,
+        xShape: [Int],
+        begins: [Int],
+        mode: Operator.PadMode,
+        value: Float,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) -> Kernel {
         let rank = outShape.count
         if rank == 0 { return copy(x: x, out: out, count: 1) }
@@ -56,11 +61,19 @@ enum DataMovement {
                     } else {
                         let sourceRow = x + offset
                         if copyEnd > copyStart {
-                            (target + copyStart).update(from: sourceRow + (copyStart - lastBegin), count: copyEnd - copyStart)
+                            (target + copyStart).update(
+                                from: sourceRow + (copyStart - lastBegin),
+                                count: copyEnd - copyStart
+                            )
                         }
                         if mode == .constant {
                             target.update(repeating: value, count: Swift.min(copyStart, rowLength))
-                            if copyEnd < rowLength { (target + Swift.max(copyEnd, 0)).update(repeating: value, count: rowLength - Swift.max(copyEnd, 0)) }
+                            if copyEnd < rowLength {
+                                (target + Swift.max(copyEnd, 0)).update(
+                                    repeating: value,
+                                    count: rowLength - Swift.max(copyEnd, 0)
+                                )
+                            }
                         } else {
                             for j in 0..<rowLength where j < copyStart || j >= copyEnd {
                                 target[j] = columnSources[j].map { sourceRow[$0] } ?? value
@@ -79,10 +92,18 @@ enum DataMovement {
         }
     }
 
-    static func transpose(x: UnsafePointer<Float>, xShape: [Int], perm: [Int], out: UnsafeMutablePointer<Float>) -> Kernel {
+    static func transpose(
+        x: UnsafePointer<Float>,
+        xShape: [Int],
+        perm: [Int],
+        out: UnsafeMutablePointer<Float>
+    ) -> Kernel {
         let outShape = perm.map { xShape[$0] }
         let xStrides = xShape.rowMajorStrides
-        let (shape, strides) = Elementwise.coalesce(shape: outShape, strides: [perm.map { xStrides[$0] }, outShape.rowMajorStrides])
+        let (shape, strides) = Elementwise.coalesce(
+            shape: outShape,
+            strides: [perm.map { xStrides[$0] }, outShape.rowMajorStrides]
+        )
         let sourceStrides = strides[0]
         let inner = shape[shape.count - 1]
         let innerStride = sourceStrides[shape.count - 1]
@@ -109,7 +130,12 @@ enum DataMovement {
         }
     }
 
-    static func concat(parts: [(UnsafePointer<Float>, [Int])], axis: Int, out: UnsafeMutablePointer<Float>, outShape: [Int]) -> Kernel {
+    static func concat(
+        parts: [(UnsafePointer<Float>, [Int])],
+        axis: Int,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
+    ) -> Kernel {
         let outer = outShape.product(0..<axis)
         let outChunk = outShape.product(axis..<outShape.count)
         let chunks = parts.map { (pointer: $0.0, length: $0.1.product(axis..<$0.1.count)) }

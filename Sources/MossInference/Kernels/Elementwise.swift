@@ -30,15 +30,22 @@ private enum DivFunction: BinaryFunction {
 enum Elementwise {
     static func binary(
         _ op: Operator.Binary,
-        a: UnsafePointer<Float>, aShape: [Int],
-        b: UnsafePointer<Float>, bShape: [Int],
-        out: UnsafeMutablePointer<Float>, outShape: [Int]
+        a: UnsafePointer<Float>,
+        aShape: [Int],
+        b: UnsafePointer<Float>,
+        bShape: [Int],
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) -> Kernel {
         switch op {
-        case .add: broadcasting(AddFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
-        case .sub: broadcasting(SubFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
-        case .mul: broadcasting(MulFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
-        case .div: broadcasting(DivFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
+        case .add:
+            broadcasting(AddFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
+        case .sub:
+            broadcasting(SubFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
+        case .mul:
+            broadcasting(MulFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
+        case .div:
+            broadcasting(DivFunction.self, a: a, aShape: aShape, b: b, bShape: bShape, out: out, outShape: outShape)
         }
     }
 
@@ -63,9 +70,12 @@ enum Elementwise {
 
     private static func broadcasting<F: BinaryFunction>(
         _: F.Type,
-        a: UnsafePointer<Float>, aShape: [Int],
-        b: UnsafePointer<Float>, bShape: [Int],
-        out: UnsafeMutablePointer<Float>, outShape: [Int]
+        a: UnsafePointer<Float>,
+        aShape: [Int],
+        b: UnsafePointer<Float>,
+        bShape: [Int],
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) -> Kernel {
         let count = outShape.elementCount
         if aShape.elementCount == count && bShape.elementCount == count {
@@ -73,7 +83,11 @@ enum Elementwise {
         }
         let (shape, strides) = coalesce(
             shape: outShape,
-            strides: [Broadcast.strides(of: aShape, in: outShape), Broadcast.strides(of: bShape, in: outShape), outShape.rowMajorStrides])
+            strides: [
+                Broadcast.strides(of: aShape, in: outShape), Broadcast.strides(of: bShape, in: outShape),
+                outShape.rowMajorStrides,
+            ]
+        )
         let inner = shape[shape.count - 1]
         let innerA = strides[0][shape.count - 1]
         let innerB = strides[1][shape.count - 1]
@@ -84,42 +98,47 @@ enum Elementwise {
         return {
             // A stack buffer for the odometer: running the kernel allocates nothing.
             withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(outerShape.count, 1)) { index in
-            index.initialize(repeating: 0)
-            var offsetA = 0
-            var offsetB = 0
-            for row in 0..<rows {
-                let o = out + row * inner
-                let pa = a + offsetA
-                let pb = b + offsetB
-                if innerA == 1 && innerB == 1 {
-                    for i in 0..<inner { o[i] = F.apply(pa[i], pb[i]) }
-                } else if innerB == 0 {
-                    let y = pb[0]
-                    for i in 0..<inner { o[i] = F.apply(pa[i * innerA], y) }
-                } else if innerA == 0 {
-                    let x = pa[0]
-                    for i in 0..<inner { o[i] = F.apply(x, pb[i * innerB]) }
-                } else {
-                    for i in 0..<inner { o[i] = F.apply(pa[i * innerA], pb[i * innerB]) }
+                index.initialize(repeating: 0)
+                var offsetA = 0
+                var offsetB = 0
+                for row in 0..<rows {
+                    let o = out + row * inner
+                    let pa = a + offsetA
+                    let pb = b + offsetB
+                    if innerA == 1 && innerB == 1 {
+                        for i in 0..<inner { o[i] = F.apply(pa[i], pb[i]) }
+                    } else if innerB == 0 {
+                        let y = pb[0]
+                        for i in 0..<inner { o[i] = F.apply(pa[i * innerA], y) }
+                    } else if innerA == 0 {
+                        let x = pa[0]
+                        for i in 0..<inner { o[i] = F.apply(x, pb[i * innerB]) }
+                    } else {
+                        for i in 0..<inner { o[i] = F.apply(pa[i * innerA], pb[i * innerB]) }
+                    }
+                    // Advance the odometer over the outer axes.
+                    var axis = outerShape.count - 1
+                    while axis >= 0 {
+                        index[axis] += 1
+                        offsetA += outerA[axis]
+                        offsetB += outerB[axis]
+                        if index[axis] < outerShape[axis] { break }
+                        offsetA -= outerA[axis] * outerShape[axis]
+                        offsetB -= outerB[axis] * outerShape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
                 }
-                // Advance the odometer over the outer axes.
-                var axis = outerShape.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offsetA += outerA[axis]
-                    offsetB += outerB[axis]
-                    if index[axis] < outerShape[axis] { break }
-                    offsetA -= outerA[axis] * outerShape[axis]
-                    offsetB -= outerB[axis] * outerShape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
             }
         }
     }
 
-    static func unary(_ op: Operator.Unary, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) -> Kernel {
+    static func unary(
+        _ op: Operator.Unary,
+        x: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>,
+        count: Int
+    ) -> Kernel {
         switch op {
         case .sigmoid:
             return { for i in 0..<count { out[i] = sigmoid(x[i]) } }
@@ -135,7 +154,13 @@ enum Elementwise {
         1 / (1 + expf(-x))
     }
 
-    static func clip(x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) -> Kernel {
+    static func clip(
+        x: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>,
+        count: Int,
+        low: Float,
+        high: Float
+    ) -> Kernel {
         { moss_clip(x, out, count, low, high) }
     }
 }

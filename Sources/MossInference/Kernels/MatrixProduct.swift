@@ -7,26 +7,70 @@ package enum MatrixProduct {
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
     package static func sgemm(
-        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        transposeA: Bool,
+        transposeB: Bool,
+        m: Int,
+        n: Int,
+        k: Int,
+        alpha: Float,
+        a: UnsafePointer<Float>,
+        lda: Int,
+        b: UnsafePointer<Float>,
+        ldb: Int,
+        beta: Float,
+        c: UnsafeMutablePointer<Float>,
+        ldc: Int
     ) {
         if m * n * k >= blasThreshold, let blas = OpenBLAS.sgemm {
             blas(
-                OpenBLAS.rowMajor, transposeA ? OpenBLAS.transpose : OpenBLAS.noTranspose,
-                transposeB ? OpenBLAS.transpose : OpenBLAS.noTranspose, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                Int32(ldb), beta, c, Int32(ldc))
+                OpenBLAS.rowMajor,
+                transposeA ? OpenBLAS.transpose : OpenBLAS.noTranspose,
+                transposeB ? OpenBLAS.transpose : OpenBLAS.noTranspose,
+                Int32(m),
+                Int32(n),
+                Int32(k),
+                alpha,
+                a,
+                Int32(lda),
+                b,
+                Int32(ldb),
+                beta,
+                c,
+                Int32(ldc)
+            )
             return
         }
         portableSGEMM(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-            beta: beta, c: c, ldc: ldc)
+            transposeA: transposeA,
+            transposeB: transposeB,
+            m: m,
+            n: n,
+            k: k,
+            alpha: alpha,
+            a: a,
+            lda: lda,
+            b: b,
+            ldb: ldb,
+            beta: beta,
+            c: c,
+            ldc: ldc
+        )
     }
 
     package static func portableSGEMM(
-        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        transposeA: Bool,
+        transposeB: Bool,
+        m: Int,
+        n: Int,
+        k: Int,
+        alpha: Float,
+        a: UnsafePointer<Float>,
+        lda: Int,
+        b: UnsafePointer<Float>,
+        ldb: Int,
+        beta: Float,
+        c: UnsafeMutablePointer<Float>,
+        ldc: Int
     ) {
         for i in 0..<m {
             let row = c + i * ldc
@@ -67,9 +111,14 @@ package enum MatrixProduct {
 
     /// NumPy `matmul` (batch axes broadcast, vectors promoted), with TensorFlow's optional transposes of the last two axes.
     static func matMul(
-        a: UnsafePointer<Float>, aShape rawA: [Int], transposeA: Bool,
-        b: UnsafePointer<Float>, bShape rawB: [Int], transposeB: Bool,
-        out: UnsafeMutablePointer<Float>, outShape: [Int]
+        a: UnsafePointer<Float>,
+        aShape rawA: [Int],
+        transposeA: Bool,
+        b: UnsafePointer<Float>,
+        bShape rawB: [Int],
+        transposeB: Bool,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) -> Kernel {
         let aShape = rawA.count == 1 ? [1, rawA[0]] : rawA
         let bShape = rawB.count == 1 ? [rawB[0], 1] : rawB
@@ -104,19 +153,38 @@ package enum MatrixProduct {
         return {
             for (index, (offsetA, offsetB)) in offsets.enumerated() {
                 sgemm(
-                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a + offsetA, lda: lda,
-                    b: b + offsetB, ldb: ldb, beta: 0, c: out + index * matrixC, ldc: n)
+                    transposeA: transposeA,
+                    transposeB: transposeB,
+                    m: m,
+                    n: n,
+                    k: k,
+                    alpha: 1,
+                    a: a + offsetA,
+                    lda: lda,
+                    b: b + offsetB,
+                    ldb: ldb,
+                    beta: 0,
+                    c: out + index * matrixC,
+                    ldc: n
+                )
             }
         }
     }
 
     /// ONNX Gemm: alpha · op(A) · op(B) + beta · C, with C broadcast to the result.
     static func gemm(
-        a: UnsafePointer<Float>, aShape: [Int], transposeA: Bool,
-        b: UnsafePointer<Float>, bShape: [Int], transposeB: Bool,
-        c: UnsafePointer<Float>?, cShape: [Int]?,
-        alpha: Float, beta: Float,
-        out: UnsafeMutablePointer<Float>, outShape: [Int]
+        a: UnsafePointer<Float>,
+        aShape: [Int],
+        transposeA: Bool,
+        b: UnsafePointer<Float>,
+        bShape: [Int],
+        transposeB: Bool,
+        c: UnsafePointer<Float>?,
+        cShape: [Int]?,
+        alpha: Float,
+        beta: Float,
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) -> Kernel {
         let m = outShape[0]
         let n = outShape[1]
@@ -133,8 +201,20 @@ package enum MatrixProduct {
                 addend = beta
             }
             sgemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                beta: addend, c: out, ldc: n)
+                transposeA: transposeA,
+                transposeB: transposeB,
+                m: m,
+                n: n,
+                k: k,
+                alpha: alpha,
+                a: a,
+                lda: lda,
+                b: b,
+                ldb: ldb,
+                beta: addend,
+                c: out,
+                ldc: n
+            )
         }
     }
 }

@@ -1,9 +1,16 @@
 /// Batch normalisation in inference mode: y = (x − mean) / √(variance + ε) · scale + bias, per channel.
 enum Normalization {
     static func batchNorm(
-        x: UnsafePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, mean: UnsafePointer<Float>,
-        variance: UnsafePointer<Float>, epsilon: Float, layout: Operator.Layout, shape: [Int],
-        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        x: UnsafePointer<Float>,
+        scale: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>,
+        variance: UnsafePointer<Float>,
+        epsilon: Float,
+        layout: Operator.Layout,
+        shape: [Int],
+        out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
     ) -> Kernel {
         let channelAxis = layout == .nchw ? Swift.min(1, shape.count - 1) : shape.count - 1
         let channels = shape.isEmpty ? 1 : shape[channelAxis]

@@ -1,10 +1,16 @@
 /// Max and average pooling over one or two spatial axes, in either layout.
 enum Pooling {
     static func kernel(
-        _ pool: Operator.Pool, x: UnsafePointer<Float>, xShape: [Int], out: UnsafeMutablePointer<Float>, outShape: [Int]
+        _ pool: Operator.Pool,
+        x: UnsafePointer<Float>,
+        xShape: [Int],
+        out: UnsafeMutablePointer<Float>,
+        outShape: [Int]
     ) throws(ShapeInference.Failure) -> Kernel {
         let rank = xShape.count
-        guard rank == 3 || rank == 4 else { throw .init(message: "pooling over \(rank - 2) spatial axes is not supported") }
+        guard rank == 3 || rank == 4 else {
+            throw .init(message: "pooling over \(rank - 2) spatial axes is not supported")
+        }
         let nchw = pool.layout == .nchw
         let batch = xShape[0]
         let channels = nchw ? xShape[1] : xShape[rank - 1]
@@ -22,7 +28,10 @@ enum Pooling {
         let (height, width) = (spatial[0], spatial[1])
         let (outHeight, outWidth) = (outSpatial[0], outSpatial[1])
         // Element strides of (batch, channel, row, column) in the input and the output.
-        let inStrides = nchw ? (channels * height * width, height * width, width, 1) : (height * width * channels, 1, width * channels, channels)
+        let inStrides =
+            nchw
+            ? (channels * height * width, height * width, width, 1)
+            : (height * width * channels, 1, width * channels, channels)
         let outStrides =
             nchw
             ? (channels * outHeight * outWidth, outHeight * outWidth, outWidth, 1)

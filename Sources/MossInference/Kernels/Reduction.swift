@@ -30,7 +30,8 @@ enum Reduction {
     }
 
     /// The mean over `axes`; the output layout is the input's without those axes (kept or not, it is the same order).
-    static func mean(x: UnsafePointer<Float>, shape: [Int], axes: Set<Int>, out: UnsafeMutablePointer<Float>) -> Kernel {
+    static func mean(x: UnsafePointer<Float>, shape: [Int], axes: Set<Int>, out: UnsafeMutablePointer<Float>) -> Kernel
+    {
         let reducedCount = axes.reduce(1) { $0 * shape[$1] }
         let outCount = shape.elementCount / Swift.max(reducedCount, 1)
         let sorted = axes.sorted()

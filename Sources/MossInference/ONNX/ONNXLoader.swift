@@ -31,7 +31,8 @@ enum ONNXLoader {
     }
 
     static func lower(_ model: Onnx_ModelProto, name: String) throws(InferenceError) -> ModelSignature {
-        guard let opset = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" })?.version else {
+        guard let opset = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" })?.version
+        else {
             throw InferenceError(.invalidModel, "the model imports no ai.onnx opset")
         }
         guard opset >= minimumOpset else {
@@ -53,7 +54,9 @@ struct ONNXImporter {
     init(opset: Int) { self.opset = opset }
 
     mutating func lower(_ onnx: Onnx_GraphProto, signatureName: String) throws(InferenceError) -> ModelSignature {
-        guard onnx.sparseInitializer.isEmpty else { throw InferenceError(.unsupportedOperator, "sparse initializers are not supported") }
+        guard onnx.sparseInitializer.isEmpty else {
+            throw InferenceError(.unsupportedOperator, "sparse initializers are not supported")
+        }
         for initializer in onnx.initializer {
             let tensor: Tensor
             do {
@@ -69,10 +72,15 @@ struct ONNXImporter {
         for input in onnx.input where values[input.name] == nil {
             let tensorType = input.type.tensorType
             guard let type = ONNXTensor.elementType(tensorType.elemType) else {
-                throw InferenceError(.unsupportedOperator, "input '\(input.name)' has element type \(tensorType.elemType), which is not supported")
+                throw InferenceError(
+                    .unsupportedOperator,
+                    "input '\(input.name)' has element type \(tensorType.elemType), which is not supported"
+                )
             }
             let shape: [Int?]? =
-                tensorType.hasShape ? tensorType.shape.dim.map { dim in if case .dimValue(let size) = dim.value { Int(size) } else { nil } } : nil
+                tensorType.hasShape
+                ? tensorType.shape.dim.map { dim in if case .dimValue(let size) = dim.value { Int(size) } else { nil } }
+                : nil
             let value = graph.addValue(named: input.name)
             values[input.name] = value
             types[value] = type
@@ -85,7 +93,10 @@ struct ONNXImporter {
                 throw InferenceError(.invalidModel, "output '\(output.name)' is produced by no node")
             }
             if let type = types[value], type != .float32 {
-                throw InferenceError(.unsupportedOperator, "output '\(output.name)' is \(type); only float32 outputs are supported")
+                throw InferenceError(
+                    .unsupportedOperator,
+                    "output '\(output.name)' is \(type); only float32 outputs are supported"
+                )
             }
             graph.outputs.append(.init(name: output.name, value: value))
         }
@@ -101,7 +112,9 @@ struct ONNXImporter {
             InferenceError(.unsupportedOperator, "unsupported ONNX op \(label)\(detail)")
         }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(" in domain '\(node.domain)'") }
-        if let first = ONNXLoader.firstOpsetImplemented[node.opType], opset < first { throw unsupported(" before opset \(first)") }
+        if let first = ONNXLoader.firstOpsetImplemented[node.opType], opset < first {
+            throw unsupported(" before opset \(first)")
+        }
         let attributes = Dictionary(node.attribute.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func int(_ name: String, _ fallback: Int) -> Int { attributes[name].map { Int($0.i) } ?? fallback }
         func float(_ name: String, _ fallback: Float) -> Float { attributes[name]?.f ?? fallback }
@@ -114,7 +127,9 @@ struct ONNXImporter {
             if name.isEmpty {
                 operands.append(nil)
             } else {
-                guard let value = values[name] else { throw InferenceError(.invalidModel, "\(label) reads '\(name)', which nothing produces") }
+                guard let value = values[name] else {
+                    throw InferenceError(.invalidModel, "\(label) reads '\(name)', which nothing produces")
+                }
                 operands.append(value)
             }
         }
@@ -127,7 +142,14 @@ struct ONNXImporter {
             }
             let outputValues = node.output.map { graph.addValue(named: $0) }
             for (name, value) in zip(node.output, outputValues) { values[name] = value }
-            graph.nodes.append(.init(name: node.name.isEmpty ? node.output.first ?? node.opType : node.name, op: op, inputs: operands, outputs: outputValues))
+            graph.nodes.append(
+                .init(
+                    name: node.name.isEmpty ? node.output.first ?? node.opType : node.name,
+                    op: op,
+                    inputs: operands,
+                    outputs: outputValues
+                )
+            )
         }
         func window(spatialFrom kernel: [Int]) throws(InferenceError) -> Operator.Window {
             let n = kernel.count
@@ -140,8 +162,12 @@ struct ONNXImporter {
             case let other: throw unsupported(" with auto_pad \(other)")
             }
             return Operator.Window(
-                kernel: kernel, strides: ints("strides") ?? Array(repeating: 1, count: n),
-                dilations: ints("dilations") ?? Array(repeating: 1, count: n), padding: padding, ceilMode: int("ceil_mode", 0) != 0)
+                kernel: kernel,
+                strides: ints("strides") ?? Array(repeating: 1, count: n),
+                dilations: ints("dilations") ?? Array(repeating: 1, count: n),
+                padding: padding,
+                ceilMode: int("ceil_mode", 0) != 0
+            )
         }
 
         switch node.opType {
@@ -156,48 +182,87 @@ struct ONNXImporter {
         case "Clip":
             if opset < 11 {
                 // Before opset 11 the bounds are attributes.
-                let low = graph.addConstant(Tensor(scalar: float("min", -.greatestFiniteMagnitude)), named: node.name + "/min")
-                let high = graph.addConstant(Tensor(scalar: float("max", .greatestFiniteMagnitude)), named: node.name + "/max")
+                let low = graph.addConstant(
+                    Tensor(scalar: float("min", -.greatestFiniteMagnitude)),
+                    named: node.name + "/min"
+                )
+                let high = graph.addConstant(
+                    Tensor(scalar: float("max", .greatestFiniteMagnitude)),
+                    named: node.name + "/max"
+                )
                 operands = [operands.first ?? nil, low, high]
             }
             try emit(.clip)
         case "MatMul": try emit(.matMul(transposeA: false, transposeB: false))
         case "Gemm":
-            try emit(.gemm(alpha: float("alpha", 1), beta: float("beta", 1), transposeA: int("transA", 0) != 0, transposeB: int("transB", 0) != 0))
+            try emit(
+                .gemm(
+                    alpha: float("alpha", 1),
+                    beta: float("beta", 1),
+                    transposeA: int("transA", 0) != 0,
+                    transposeB: int("transB", 0) != 0
+                )
+            )
         case "Softmax":
             // Before opset 13 Softmax flattened the input to 2-D around `axis` (rejected above).
             try emit(.softmax(axis: int("axis", -1)))
         case "Conv":
-            guard let kernel = ints("kernel_shape") ?? nil, kernel.count == 2 || attributes["kernel_shape"] == nil else {
+            guard let kernel = ints("kernel_shape") ?? nil, kernel.count == 2 || attributes["kernel_shape"] == nil
+            else {
                 throw unsupported(" with \(ints("kernel_shape")?.count ?? 0) spatial axes (2 are supported)")
             }
             let w = try window(spatialFrom: kernel.isEmpty ? [1, 1] : kernel)
-            guard w.strides.count == 2, w.dilations.count == 2 else { throw unsupported(" with \(w.strides.count) spatial axes (2 are supported)") }
-            try emit(.convolution(.init(layout: .nchw, filterLayout: .oihw, strides: w.strides, dilations: w.dilations, padding: w.padding, group: int("group", 1))))
+            guard w.strides.count == 2, w.dilations.count == 2 else {
+                throw unsupported(" with \(w.strides.count) spatial axes (2 are supported)")
+            }
+            try emit(
+                .convolution(
+                    .init(
+                        layout: .nchw,
+                        filterLayout: .oihw,
+                        strides: w.strides,
+                        dilations: w.dilations,
+                        padding: w.padding,
+                        group: int("group", 1)
+                    )
+                )
+            )
         case "BatchNormalization":
             guard int("training_mode", 0) == 0 else { throw unsupported(" in training mode") }
             guard int("spatial", 1) == 1 else { throw unsupported(" with spatial = 0") }
             try emit(.batchNormalization(epsilon: float("epsilon", 1e-5), layout: .nchw))
         case "MaxPool", "AveragePool":
-            guard let kernel = ints("kernel_shape") else { throw InferenceError(.invalidModel, "\(label) has no kernel_shape") }
-            guard kernel.count == 1 || kernel.count == 2 else { throw unsupported(" with \(kernel.count) spatial axes (1 or 2 are supported)") }
+            guard let kernel = ints("kernel_shape") else {
+                throw InferenceError(.invalidModel, "\(label) has no kernel_shape")
+            }
+            guard kernel.count == 1 || kernel.count == 2 else {
+                throw unsupported(" with \(kernel.count) spatial axes (1 or 2 are supported)")
+            }
             if node.opType == "MaxPool", int("storage_order", 0) != 0 { throw unsupported(" with storage_order 1") }
             let pool = Operator.Pool(
-                kind: node.opType == "MaxPool" ? .max : .average, layout: .nchw, window: try window(spatialFrom: kernel),
-                countIncludePad: int("count_include_pad", 0) != 0)
+                kind: node.opType == "MaxPool" ? .max : .average,
+                layout: .nchw,
+                window: try window(spatialFrom: kernel),
+                countIncludePad: int("count_include_pad", 0) != 0
+            )
             try emit(.pool(pool))
         case "GlobalAveragePool": try emit(.globalAveragePool)
         case "ReduceMean":
             let keepDims = int("keepdims", 1) != 0
             if opset >= 18 {
-                try emit(.reduceMean(axes: nil, keepDims: keepDims, noopWithEmptyAxes: int("noop_with_empty_axes", 0) != 0))
+                try emit(
+                    .reduceMean(axes: nil, keepDims: keepDims, noopWithEmptyAxes: int("noop_with_empty_axes", 0) != 0)
+                )
             } else {
                 try emit(.reduceMean(axes: ints("axes") ?? [], keepDims: keepDims, noopWithEmptyAxes: false))
             }
         case "Pad":
             if opset < 11 {
                 guard let pads = ints("pads") else { throw InferenceError(.invalidModel, "\(label) has no pads") }
-                let padsValue = graph.addConstant(Tensor(shape: [pads.count], int64s: pads.map(Int64.init)), named: node.name + "/pads")
+                let padsValue = graph.addConstant(
+                    Tensor(shape: [pads.count], int64s: pads.map(Int64.init)),
+                    named: node.name + "/pads"
+                )
                 let constant = graph.addConstant(Tensor(scalar: float("value", 0)), named: node.name + "/value")
                 types[padsValue] = .int64
                 operands = [operands.first ?? nil, padsValue, constant]

@@ -19,7 +19,9 @@ enum ONNXTensor {
             throw InferenceError(.unsupportedOperator, "tensors in external data files are not supported")
         }
         let shape = proto.dims.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw InferenceError(.invalidModel, "negative dimension in \(shape)") }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw InferenceError(.invalidModel, "negative dimension in \(shape)")
+        }
         let count = shape.elementCount
         if proto.hasRawData {
             let dtype: Tensorflow_DataType =
@@ -32,7 +34,9 @@ enum ONNXTensor {
             return try TensorDecoding.tensor(dtype: dtype, shape: shape, littleEndian: Array(proto.rawData))
         }
         func checked<T>(_ values: [T]) throws(InferenceError) -> [T] {
-            guard values.count == count else { throw InferenceError(.invalidModel, "\(values.count) values for shape \(shape)") }
+            guard values.count == count else {
+                throw InferenceError(.invalidModel, "\(values.count) values for shape \(shape)")
+            }
             return values
         }
         switch type {

@@ -1,9 +1,10 @@
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SwiftProtobuf
 
 /// Reads a TensorFlow 2 SavedModel directory (`saved_model.pb` + `variables/`) into one graph per signature.
 enum SavedModelLoader {
@@ -17,12 +18,15 @@ enum SavedModelLoader {
         } catch {
             throw InferenceError(.invalidModel, "\(path): not a SavedModel (\(error))")
         }
-        guard let metaGraph = savedModel.metaGraphs.first(where: { $0.metaInfoDef.tags.contains("serve") }) ?? savedModel.metaGraphs.first
+        guard
+            let metaGraph = savedModel.metaGraphs.first(where: { $0.metaInfoDef.tags.contains("serve") })
+                ?? savedModel.metaGraphs.first
         else { throw InferenceError(.invalidModel, "\(path): no meta graph") }
 
         let variablesPrefix = directory + "/variables/variables"
         let bundle: TensorBundle? =
-            FileManager.default.fileExists(atPath: variablesPrefix + ".index") ? try TensorBundle(prefix: variablesPrefix) : nil
+            FileManager.default.fileExists(atPath: variablesPrefix + ".index")
+            ? try TensorBundle(prefix: variablesPrefix) : nil
         let importer = TensorFlowImporter(metaGraph: metaGraph, bundle: bundle)
         var signatures: [String: ModelSignature] = [:]
         // `__saved_model_init_op` is TensorFlow's initialisation hook, not a callable signature.

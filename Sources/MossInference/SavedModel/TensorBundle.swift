@@ -1,9 +1,10 @@
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SwiftProtobuf
 
 /// A TensorFlow checkpoint ("tensor bundle"): `PREFIX.index`, a LevelDB-style table mapping tensor names to
 /// BundleEntryProtos, and `PREFIX.data-NNNNN-of-MMMMM` shards holding the raw little-endian bytes.
@@ -37,7 +38,9 @@ final class TensorBundle {
         } catch {
             throw InferenceError(.invalidModel, "\(indexPath): unreadable bundle header (\(error))")
         }
-        guard header.endianness == .little else { throw InferenceError(.invalidModel, "\(indexPath): big-endian bundles are not supported") }
+        guard header.endianness == .little else {
+            throw InferenceError(.invalidModel, "\(indexPath): big-endian bundles are not supported")
+        }
         shardCount = Int(header.numShards)
         var entries: [String: Tensorflow_BundleEntryProto] = [:]
         for (name, value) in table {
@@ -55,7 +58,9 @@ final class TensorBundle {
         guard let entry = entries[name] else {
             throw InferenceError(.invalidModel, "\(prefix).index has no tensor '\(name)'")
         }
-        guard entry.slices.isEmpty else { throw InferenceError(.unsupportedOperator, "partitioned variable '\(name)' is not supported") }
+        guard entry.slices.isEmpty else {
+            throw InferenceError(.unsupportedOperator, "partitioned variable '\(name)' is not supported")
+        }
         let shardPath = prefix + ".data-" + Self.fiveDigits(Int(entry.shardID)) + "-of-" + Self.fiveDigits(shardCount)
         let shard: [UInt8]
         if let cached = shards[Int(entry.shardID)] {
@@ -67,7 +72,10 @@ final class TensorBundle {
         let start = Int(entry.offset)
         let end = start + Int(entry.size)
         guard start >= 0, end <= shard.count else {
-            throw InferenceError(.invalidModel, "\(shardPath): '\(name)' lies outside the file (\(start)..<\(end) of \(shard.count))")
+            throw InferenceError(
+                .invalidModel,
+                "\(shardPath): '\(name)' lies outside the file (\(start)..<\(end) of \(shard.count))"
+            )
         }
         let bytes = shard[start..<end]
         guard CRC32C.masked(CRC32C.checksum(bytes)) == entry.crc32C else {
@@ -87,7 +95,9 @@ final class TensorBundle {
     }
 
     static func read(_ path: String) throws(InferenceError) -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else { throw InferenceError(.invalidModel, "\(path): no such file") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw InferenceError(.invalidModel, "\(path): no such file")
+        }
         do {
             return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
@@ -120,9 +130,14 @@ enum SSTable {
     }
 
     /// The entries of one block, after checking its trailer (compression type and masked CRC32C).
-    private static func block(_ file: [UInt8], _ handle: (offset: Int, size: Int)) throws(Failure) -> [(String, [UInt8])] {
+    private static func block(
+        _ file: [UInt8],
+        _ handle: (offset: Int, size: Int)
+    ) throws(Failure) -> [(String, [UInt8])] {
         let end = handle.offset + handle.size
-        guard handle.offset >= 0, end + 5 <= file.count else { throw Failure(message: "block \(handle) lies outside the file") }
+        guard handle.offset >= 0, end + 5 <= file.count else {
+            throw Failure(message: "block \(handle) lies outside the file")
+        }
         guard file[end] == 0 else { throw Failure(message: "compressed blocks are not supported (type \(file[end]))") }
         var stored: UInt32 = 0
         for index in 0..<4 { stored |= UInt32(file[end + 1 + index]) << (8 * UInt32(index)) }
@@ -134,7 +149,9 @@ enum SSTable {
         var restarts = 0
         for index in 0..<4 { restarts |= Int(contents[end - 4 + index]) << (8 * index) }
         let entriesEnd = end - 4 - 4 * restarts
-        guard entriesEnd >= handle.offset else { throw Failure(message: "bad restart count in the block at offset \(handle.offset)") }
+        guard entriesEnd >= handle.offset else {
+            throw Failure(message: "bad restart count in the block at offset \(handle.offset)")
+        }
         var reader = ByteReader(file[handle.offset..<entriesEnd])
         var entries: [(String, [UInt8])] = []
         var key: [UInt8] = []
@@ -142,7 +159,9 @@ enum SSTable {
             let shared = try reader.varint()
             let unshared = try reader.varint()
             let valueLength = try reader.varint()
-            guard shared <= key.count else { throw Failure(message: "bad key prefix in the block at offset \(handle.offset)") }
+            guard shared <= key.count else {
+                throw Failure(message: "bad key prefix in the block at offset \(handle.offset)")
+            }
             key = Array(key[0..<shared]) + (try reader.bytes(unshared))
             entries.append((String(decoding: key, as: UTF8.self), Array(try reader.bytes(valueLength))))
         }
@@ -168,7 +187,9 @@ enum SSTable {
         }
 
         mutating func bytes(_ count: Int) throws(Failure) -> ArraySlice<UInt8> {
-            guard count >= 0, count <= bytes.count else { throw Failure(message: "entry runs past the end of its block") }
+            guard count >= 0, count <= bytes.count else {
+                throw Failure(message: "entry runs past the end of its block")
+            }
             defer { bytes = bytes.dropFirst(count) }
             return bytes.prefix(count)
         }

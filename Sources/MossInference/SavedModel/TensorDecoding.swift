@@ -10,7 +10,11 @@ enum TensorDecoding {
         }
     }
 
-    static func tensor(dtype: Tensorflow_DataType, shape: [Int], littleEndian bytes: [UInt8]) throws(InferenceError) -> Tensor {
+    static func tensor(
+        dtype: Tensorflow_DataType,
+        shape: [Int],
+        littleEndian bytes: [UInt8]
+    ) throws(InferenceError) -> Tensor {
         guard let type = elementType(dtype) else {
             throw InferenceError(.unsupportedOperator, "element type \(dtype) is not supported")
         }
@@ -22,11 +26,28 @@ enum TensorDecoding {
         return bytes.withUnsafeBytes { raw in
             switch type {
             case .float32:
-                Tensor(shape: shape, floats: (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
+                Tensor(
+                    shape: shape,
+                    floats: (0..<count).map {
+                        Float(
+                            bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+                        )
+                    }
+                )
             case .int32:
-                Tensor(shape: shape, int32s: (0..<count).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) })
+                Tensor(
+                    shape: shape,
+                    int32s: (0..<count).map {
+                        Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))
+                    }
+                )
             case .int64:
-                Tensor(shape: shape, int64s: (0..<count).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
+                Tensor(
+                    shape: shape,
+                    int64s: (0..<count).map {
+                        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
+                    }
+                )
             case .bool:
                 Tensor(shape: shape, bools: (0..<count).map { raw[$0] != 0 })
             }
@@ -42,7 +63,9 @@ enum TensorDecoding {
         let count = shape.elementCount
         func filled<T>(_ values: [T], zero: T) throws(InferenceError) -> [T] {
             if values.count == count { return values }
-            guard values.count < count else { throw InferenceError(.invalidModel, "\(values.count) values for shape \(shape)") }
+            guard values.count < count else {
+                throw InferenceError(.invalidModel, "\(values.count) values for shape \(shape)")
+            }
             return values + Array(repeating: values.last ?? zero, count: count - values.count)
         }
         switch proto.dtype {

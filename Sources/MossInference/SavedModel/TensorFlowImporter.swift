@@ -42,7 +42,9 @@ final class TensorFlowImporter {
         self.metaGraph = metaGraph
         self.bundle = bundle
         functions = Dictionary(
-            metaGraph.graphDef.library.function.map { ($0.signature.name, $0) }, uniquingKeysWith: { first, _ in first })
+            metaGraph.graphDef.library.function.map { ($0.signature.name, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     func signature(named name: String, _ signature: Tensorflow_SignatureDef) throws(InferenceError) -> ModelSignature {
@@ -53,9 +55,13 @@ final class TensorFlowImporter {
         var inputs: [TensorSpec] = []
         for (key, info) in signature.inputs.sorted(by: { $0.key < $1.key }) {
             guard let type = TensorDecoding.elementType(info.dtype) else {
-                throw InferenceError(.unsupportedOperator, "input '\(key)' has element type \(info.dtype), which is not supported")
+                throw InferenceError(
+                    .unsupportedOperator,
+                    "input '\(key)' has element type \(info.dtype), which is not supported"
+                )
             }
-            let shape: [Int?]? = info.tensorShape.unknownRank ? nil : info.tensorShape.dim.map { $0.size < 0 ? nil : Int($0.size) }
+            let shape: [Int?]? =
+                info.tensorShape.unknownRank ? nil : info.tensorShape.dim.map { $0.size < 0 ? nil : Int($0.size) }
             let value = graph.addValue(named: key)
             graph.inputs.append(.init(name: key, value: value, elementType: type, shape: shape))
             placeholders[Self.nodeName(of: info.name)] = value
@@ -85,7 +91,10 @@ final class TensorFlowImporter {
         let parts = tensorName.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 1, let argument = scope.arguments[parts[0]] { return argument }
         guard let node = scope.nodes[parts[0]] else {
-            throw InferenceError(.invalidModel, "tensor '\(tensorName)' names no node" + (scope.function.map { " in function '\($0)'" } ?? ""))
+            throw InferenceError(
+                .invalidModel,
+                "tensor '\(tensorName)' names no node" + (scope.function.map { " in function '\($0)'" } ?? "")
+            )
         }
         let outputs = try evaluate(node, in: scope)
         var index = 0
@@ -95,7 +104,10 @@ final class TensorFlowImporter {
             index = (Int(parts[2]) ?? -1) + (Self.outputArgumentOffsets[node.op]?[parts[1]] ?? 0)
         }
         guard index >= 0, index < outputs.count else {
-            throw InferenceError(.unsupportedOperator, "output '\(tensorName)' of \(node.op) (\(scope.location(node))) is not supported")
+            throw InferenceError(
+                .unsupportedOperator,
+                "output '\(tensorName)' of \(node.op) (\(scope.location(node))) is not supported"
+            )
         }
         return outputs[index]
     }
@@ -104,7 +116,10 @@ final class TensorFlowImporter {
     private static let outputArgumentOffsets: [String: [String: Int]] = [
         "FusedBatchNorm": ["y": 0, "batch_mean": 1, "batch_variance": 2, "reserve_space_1": 3, "reserve_space_2": 4],
         "FusedBatchNormV2": ["y": 0, "batch_mean": 1, "batch_variance": 2, "reserve_space_1": 3, "reserve_space_2": 4],
-        "FusedBatchNormV3": ["y": 0, "batch_mean": 1, "batch_variance": 2, "reserve_space_1": 3, "reserve_space_2": 4, "reserve_space_3": 5],
+        "FusedBatchNormV3": [
+            "y": 0, "batch_mean": 1, "batch_variance": 2, "reserve_space_1": 3, "reserve_space_2": 4,
+            "reserve_space_3": 5,
+        ],
     ]
 
     private func evaluate(_ node: Tensorflow_NodeDef, in scope: Scope) throws(InferenceError) -> [Ref] {
@@ -118,11 +133,18 @@ final class TensorFlowImporter {
         node.input.filter { !$0.hasPrefix("^") }
     }
 
-    private func value(_ tensorName: String, in scope: Scope, for node: Tensorflow_NodeDef) throws(InferenceError) -> Int {
+    private func value(
+        _ tensorName: String,
+        in scope: Scope,
+        for node: Tensorflow_NodeDef
+    ) throws(InferenceError) -> Int {
         switch try resolve(tensorName, in: scope) {
         case .value(let value): return value
         case .variable(let name):
-            throw InferenceError(.invalidModel, "\(node.op) (\(scope.location(node))) takes variable '\(name)' where a tensor is expected")
+            throw InferenceError(
+                .invalidModel,
+                "\(node.op) (\(scope.location(node))) takes variable '\(name)' where a tensor is expected"
+            )
         }
     }
 
@@ -132,7 +154,10 @@ final class TensorFlowImporter {
         let inputs = dataInputs(node)
         func operands(_ count: Int) throws(InferenceError) -> [Int?] {
             guard inputs.count >= count else {
-                throw InferenceError(.invalidModel, "\(node.op) (\(scope.location(node))) has \(inputs.count) inputs, expected \(count)")
+                throw InferenceError(
+                    .invalidModel,
+                    "\(node.op) (\(scope.location(node))) has \(inputs.count) inputs, expected \(count)"
+                )
             }
             var values: [Int?] = []
             for name in inputs.prefix(count) { values.append(try value(name, in: scope, for: node)) }
@@ -144,7 +169,10 @@ final class TensorFlowImporter {
             return values.map { .value($0) }
         }
         func unsupported(_ detail: String = "") -> InferenceError {
-            InferenceError(.unsupportedOperator, "unsupported TensorFlow op '\(node.op)'\(detail) (\(scope.location(node)))")
+            InferenceError(
+                .unsupportedOperator,
+                "unsupported TensorFlow op '\(node.op)'\(detail) (\(scope.location(node)))"
+            )
         }
         func attribute(_ name: String) -> Tensorflow_AttrValue? { node.attr[name] }
         func integers(_ name: String) -> [Int] { (attribute(name)?.list.i ?? []).map(Int.init) }
@@ -172,7 +200,9 @@ final class TensorFlowImporter {
         func spatial(_ name: String, default fallback: [Int]) throws(InferenceError) -> [Int] {
             let values = integers(name)
             if values.isEmpty { return fallback }
-            guard values.count == 4, values[0] == 1, values[3] == 1 else { throw unsupported(" with \(name) \(values)") }
+            guard values.count == 4, values[0] == 1, values[3] == 1 else {
+                throw unsupported(" with \(name) \(values)")
+            }
             return [values[1], values[2]]
         }
 
@@ -183,7 +213,9 @@ final class TensorFlowImporter {
             }
             return [.value(value)]
         case "Const":
-            guard let proto = attribute("value")?.tensor else { throw InferenceError(.invalidModel, "Const \(scope.location(node)) has no value") }
+            guard let proto = attribute("value")?.tensor else {
+                throw InferenceError(.invalidModel, "Const \(scope.location(node)) has no value")
+            }
             do {
                 return [.value(graph.addConstant(try TensorDecoding.tensor(proto), named: node.name))]
             } catch {
@@ -198,7 +230,9 @@ final class TensorFlowImporter {
             }
             return [.value(try variable(name))]
         case "Identity", "StopGradient", "Snapshot", "PreventGradient":
-            guard let input = inputs.first else { throw InferenceError(.invalidModel, "\(node.op) (\(scope.location(node))) has no input") }
+            guard let input = inputs.first else {
+                throw InferenceError(.invalidModel, "\(node.op) (\(scope.location(node))) has no input")
+            }
             let ref = try resolve(input, in: scope)
             guard case .value(let source) = ref else { return [ref] }
             return emit(.identity, [source])
@@ -254,8 +288,13 @@ final class TensorFlowImporter {
             try requireFloat()
             try requireNHWC()
             let conv = Operator.Convolution(
-                layout: .nhwc, filterLayout: node.op == "Conv2D" ? .hwio : .hwim, strides: try spatial("strides", default: [1, 1]),
-                dilations: try spatial("dilations", default: [1, 1]), padding: try padding(), group: 1)
+                layout: .nhwc,
+                filterLayout: node.op == "Conv2D" ? .hwio : .hwim,
+                strides: try spatial("strides", default: [1, 1]),
+                dilations: try spatial("dilations", default: [1, 1]),
+                padding: try padding(),
+                group: 1
+            )
             return emit(.convolution(conv), try operands(2))
         case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3":
             try requireFloat()
@@ -268,15 +307,26 @@ final class TensorFlowImporter {
             try requireFloat()
             try requireNHWC()
             let window = Operator.Window(
-                kernel: try spatial("ksize", default: [1, 1]), strides: try spatial("strides", default: [1, 1]), dilations: [1, 1],
-                padding: try padding())
+                kernel: try spatial("ksize", default: [1, 1]),
+                strides: try spatial("strides", default: [1, 1]),
+                dilations: [1, 1],
+                padding: try padding()
+            )
             // TensorFlow's average excludes padded cells.
-            let pool = Operator.Pool(kind: node.op == "MaxPool" ? .max : .average, layout: .nhwc, window: window, countIncludePad: false)
+            let pool = Operator.Pool(
+                kind: node.op == "MaxPool" ? .max : .average,
+                layout: .nhwc,
+                window: window,
+                countIncludePad: false
+            )
             return emit(.pool(pool), try operands(1))
         case "Mean":
             try requireFloat()
             // An empty axis list reduces nothing in TensorFlow.
-            return emit(.reduceMean(axes: nil, keepDims: attribute("keep_dims")?.b ?? false, noopWithEmptyAxes: true), try operands(2))
+            return emit(
+                .reduceMean(axes: nil, keepDims: attribute("keep_dims")?.b ?? false, noopWithEmptyAxes: true),
+                try operands(2)
+            )
         case "Pad", "PadV2":
             try requireFloat()
             return emit(.pad(mode: .constant, format: .pairs), try operands(node.op == "Pad" ? 2 : 3))
@@ -290,7 +340,9 @@ final class TensorFlowImporter {
         case "Transpose":
             return emit(.transpose(perm: nil), try operands(2))
         case "ConcatV2":
-            guard inputs.count >= 2 else { throw InferenceError(.invalidModel, "ConcatV2 (\(scope.location(node))) needs an axis") }
+            guard inputs.count >= 2 else {
+                throw InferenceError(.invalidModel, "ConcatV2 (\(scope.location(node))) needs an axis")
+            }
             return emit(.concat(axis: nil), try operands(inputs.count))
         default:
             throw unsupported()
@@ -304,11 +356,16 @@ final class TensorFlowImporter {
             throw InferenceError(.invalidModel, "\(node.op) (\(scope.location(node))) calls unknown function '\(name)'")
         }
         guard function.signature.inputArg.count == inputs.count else {
-            throw InferenceError(.invalidModel, "call of '\(name)' (\(scope.location(node))) passes \(inputs.count) arguments for \(function.signature.inputArg.count)")
+            throw InferenceError(
+                .invalidModel,
+                "call of '\(name)' (\(scope.location(node))) passes \(inputs.count) arguments for \(function.signature.inputArg.count)"
+            )
         }
         depth += 1
         defer { depth -= 1 }
-        guard depth < 64 else { throw InferenceError(.invalidModel, "function calls nest deeper than 64 (\(scope.location(node)))") }
+        guard depth < 64 else {
+            throw InferenceError(.invalidModel, "function calls nest deeper than 64 (\(scope.location(node)))")
+        }
         var arguments: [String: Ref] = [:]
         for (argument, input) in zip(function.signature.inputArg, inputs) {
             arguments[argument.name] = try resolve(input, in: scope)
@@ -329,7 +386,12 @@ final class TensorFlowImporter {
     /// A variable's value as a constant of the graph, read from the bundle once per signature.
     private func variable(_ handle: String) throws(InferenceError) -> Int {
         if let value = variableValues[handle] { return value }
-        guard let bundle else { throw InferenceError(.invalidModel, "variable '\(handle)' is read, but the model has no variables/ directory") }
+        guard let bundle else {
+            throw InferenceError(
+                .invalidModel,
+                "variable '\(handle)' is read, but the model has no variables/ directory"
+            )
+        }
         guard let key = checkpointKeys[handle] else {
             throw InferenceError(.invalidModel, "variable '\(handle)' is not restored by the model's restore function")
         }
@@ -353,7 +415,9 @@ final class TensorFlowImporter {
 
         func tensorNames(of restore: Tensorflow_NodeDef) -> [String] {
             let inputs = dataInputs(restore)
-            guard inputs.count > 1, let constant = nodes[Self.nodeName(of: inputs[1])], constant.op == "Const" else { return [] }
+            guard inputs.count > 1, let constant = nodes[Self.nodeName(of: inputs[1])], constant.op == "Const" else {
+                return []
+            }
             return (constant.attr["value"]?.tensor.stringVal ?? []).map { String(decoding: $0, as: UTF8.self) }
         }
         /// Follows Identity nodes back to `RestoreV2:tensors:k`.
@@ -380,7 +444,8 @@ final class TensorFlowImporter {
         var keys: [String: String] = [:]
         for node in function.nodeDef where node.op == "AssignVariableOp" {
             let inputs = dataInputs(node)
-            guard inputs.count == 2, let handle = argumentHandles[inputs[0]], let key = checkpointKey(of: inputs[1]) else { continue }
+            guard inputs.count == 2, let handle = argumentHandles[inputs[0]], let key = checkpointKey(of: inputs[1])
+            else { continue }
             keys[handle] = key
         }
         return keys

@@ -58,7 +58,13 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
 
 /// A direct NCHW convolution with OIHW filters, groups, strides, dilations and explicit pads: the reference.
 func referenceConvolution(
-    x: Tensor, w: Tensor, bias: Tensor?, strides: [Int], dilations: [Int], pads: [Int], group: Int
+    x: Tensor,
+    w: Tensor,
+    bias: Tensor?,
+    strides: [Int],
+    dilations: [Int],
+    pads: [Int],
+    group: Int
 ) -> Tensor {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (m, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])

@@ -8,7 +8,9 @@ enum TestData {
 
     /// The tutorial's models and TensorFlow's outputs: `../shared/seed-models` beside the repository, or `MOSS_SEED_MODELS`.
     static let seedModels: URL = {
-        if let override = ProcessInfo.processInfo.environment["MOSS_SEED_MODELS"] { return URL(fileURLWithPath: override) }
+        if let override = ProcessInfo.processInfo.environment["MOSS_SEED_MODELS"] {
+            return URL(fileURLWithPath: override)
+        }
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/seed-models")
     }()
 
@@ -28,10 +30,14 @@ enum TestData {
             try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
             let unzip = Process()
             unzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            unzip.arguments = ["unzip", "-q", "-o", seedModels.appendingPathComponent("\(model).zip").path, "-d", destination.path]
+            unzip.arguments = [
+                "unzip", "-q", "-o", seedModels.appendingPathComponent("\(model).zip").path, "-d", destination.path,
+            ]
             try unzip.run()
             unzip.waitUntilExit()
-            guard unzip.terminationStatus == 0 else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: "\(model).zip"]) }
+            guard unzip.terminationStatus == 0 else {
+                throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: "\(model).zip"])
+            }
         }
         return target
     })
@@ -59,6 +65,9 @@ enum TestData {
     }
 
     static func referenceOutputs() throws -> ReferenceOutputs {
-        try JSONDecoder().decode(ReferenceOutputs.self, from: Data(contentsOf: seedModels.appendingPathComponent("reference_outputs.json")))
+        try JSONDecoder().decode(
+            ReferenceOutputs.self,
+            from: Data(contentsOf: seedModels.appendingPathComponent("reference_outputs.json"))
+        )
     }
 }
