@@ -58,10 +58,17 @@ let package = Package(
             name: "MossStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Hot kernels of MossInference in C: per-function target attributes, variant chosen at run time.
+        .target(name: "CMossInferenceKernels"),
         // Native inference: tensors, graph IR, kernels, SavedModel and ONNX loaders.
         .target(
             name: "MossInference",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["CMossInferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Measures the inference engine for scripts/bench/inference.sh; not part of the daemon.
+        .executableTarget(
+            name: "MossInferenceBenchmark",
+            dependencies: ["MossInference"]
         ),
         // Composition root: configuration, certificates, the admin API, the daemon's ServiceGroup.
         .target(
@@ -140,7 +147,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MossInferenceTests",
-            dependencies: ["MossInference"]
+            dependencies: ["MossInference", "CMossInferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, openssl for certificate checks.
+# Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, openssl for certificate checks,
+# ONNX's backend node tests and unzip for the inference conformance suites, OpenBLAS for the inference fast path.
 missing=()
-for package in mosquitto mosquitto-clients libsqlite3-dev openssl; do
+for package in mosquitto mosquitto-clients libsqlite3-dev openssl unzip libonnx-testdata libopenblas0-pthread; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

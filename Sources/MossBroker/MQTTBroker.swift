@@ -21,6 +21,7 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
     private let registry = ConnectionRegistry()
     private let bound: EventLoopPromise<[BoundListener]>
     private let boundValue = NIOLockedValueBox<[BoundListener]>([])
+    private let started = NIOLockedValueBox(false)
 
     /// - Parameters:
     ///   - eventLoopGroup: where connections run; by default one event loop per CPU this process may use.
@@ -46,9 +47,18 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
         self.bound = timerLoop.makePromise()
     }
 
+    deinit {
+        // A broker that was built but never run still owns its promise and, maybe, its threads
+        // (run() settles and shuts down both itself).
+        guard !started.withLockedValue({ $0 }) else { return }
+        bound.fail(CancellationError())
+        if ownsGroup { group.shutdownGracefully { _ in } }
+    }
+
     public var description: String { "MQTTBroker" }
 
     public func run() async throws {
+        started.withLockedValue { $0 = true }
         do {
             if let persistence {
                 core.restore(try await persistence.loadBrokerState())
@@ -57,7 +67,12 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
             var listeners: [BoundListener] = []
             do {
                 for listener in configuration.listeners {
-                    let channel = try await bind(listener)
+                    let channel: any Channel
+                    do {
+                        channel = try await bind(listener)
+                    } catch {
+                        throw BrokerListenerError(listener: listener.name, host: listener.host, port: listener.port, underlying: error)
+                    }
                     servers.append(channel)
                     let port = channel.localAddress?.port ?? listener.port
                     listeners.append(BoundListener(name: listener.name, host: listener.host, port: port, tls: listener.tls != nil))
@@ -214,6 +229,18 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
     private func shutDownGroup() async {
         guard ownsGroup else { return }
         try? await group.shutdownGracefully()
+    }
+}
+
+/// A listener could not be bound; names the listener and its address.
+public struct BrokerListenerError: Error, CustomStringConvertible {
+    public let listener: String
+    public let host: String
+    public let port: Int
+    public let underlying: any Error
+
+    public var description: String {
+        "cannot listen for MQTT (\(listener)) on \(host):\(port): \(underlying)"
     }
 }
 
