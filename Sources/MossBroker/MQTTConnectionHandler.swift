@@ -56,6 +56,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// (otherwise one stuck subscriber would hold every publisher to one message per pause).
     private var waitedFor: Set<ObjectIdentifier> = []
     private var readPending = false
+    /// Set while the last bytes of a closed connection are handled: nothing to pause any more.
+    private var drainingOnClose = false
     private var resumeTask: Scheduled<Void>?
 
     init(core: BrokerCore, listener: ListenerContext, eventLoop: any EventLoop, logger: Logger, registry: ConnectionRegistry) {
@@ -100,6 +102,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         connectTimeoutTask?.cancel()
         keepAliveTask?.cancel()
         resumeTask?.cancel()
+        if state == .connected && received.readableBytes > 0 {
+            // Packets the client sent before closing were read while it was paused: they still count.
+            pausedBy.removeAll()
+            drainingOnClose = true
+            decodeReceived(context: context)
+        }
         let wasConnected = state == .connected
         state = .closed
         if wasConnected, let session, let identity {
@@ -538,6 +546,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: Back-pressure
 
     private func pause(for session: Session) {
+        guard !drainingOnClose else { return }
         let id = ObjectIdentifier(session)
         guard !waitedFor.contains(id) else { return }
         pausedBy.insert(id)

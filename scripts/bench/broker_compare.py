@@ -21,7 +21,7 @@ def memory(broker):
     return open(path).read().splitlines() if os.path.exists(path) else []
 
 print("### Saturation throughput: delivered msg/s, median of %d alternated rounds (broker on 1 core)\n"
-      % max(1, len(glob.glob(os.path.join(out, "moss-max-r*")))))
+      % max(1, len([d for d in glob.glob(os.path.join(out, "moss-max-r*")) if os.path.isdir(d)])))
 print("| scenario | QoS | payload | mosquitto | Moss | Moss / mosquitto | loss % mosquitto / Moss | broker CPU % mosquitto / Moss | generator CPU % (Moss run) |")
 print("|---|---|---|---|---|---|---|---|---|")
 data = {b: defaultdict(list) for b in ("mosquitto", "moss")}
@@ -29,8 +29,6 @@ for b in data:
     for r in rows(b, "max-r*"):
         if "mode" in r:
             data[b][(scen(r), r["qos"], r["size"])].append(r)
-for key in data["mosquitto"].keys() | data["moss"].keys():
-    pass
 for key in sorted(data["mosquitto"].keys() | data["moss"].keys(), key=lambda k: (k[0], k[1], k[2])):
     m, s = data["mosquitto"].get(key, []), data["moss"].get(key, [])
     def med(v, f): return statistics.median([x[f] for x in v]) if v else float("nan")
