@@ -6,7 +6,7 @@
 #
 #   scripts/bench/broker.sh                      # full run, ~35 min
 #   ROUNDS=1 SKIP_LAT=1 SKIP_MEM=1 scripts/bench/broker.sh   # quick throughput look
-# Knobs: ROUNDS [3] PORT [18831] SCENARIOS QOSES SIZES LAT_LEVELS CONNS (as run_bench.sh) SKIP_MAX/LAT/MEM
+# Knobs: ROUNDS [3] PORT [18831] SCENARIOS QOSES SIZES LAT_LEVELS CONNS (as run_bench.sh) SKIP_MAX/LAT/MEM NO_DOCS
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -54,6 +54,7 @@ if [ "${SKIP_MEM:-0}" != 1 ]; then
 fi
 
 python3 "$ROOT/scripts/bench/broker_compare.py" "$OUT" > "$OUT/comparison.md"
-python3 "$ROOT/scripts/bench/update_benchmarks_md.py" "$ROOT/docs/benchmarks.md" broker "$OUT/comparison.md"
+# NO_DOCS=1 keeps docs/benchmarks.md as it is (for partial runs).
+[ "${NO_DOCS:-0}" = 1 ] || python3 "$ROOT/scripts/bench/update_benchmarks_md.py" "$ROOT/docs/benchmarks.md" broker "$OUT/comparison.md"
 cat "$OUT/comparison.md"
 echo "raw results in $OUT"
