@@ -167,7 +167,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             }
         }
         if received.readableBytes == 0 {
-            received.clear()
+            // Drop the read buffer's storage: an idle connection should not keep its last read (KBs each).
+            received = ByteBuffer()
         } else if received.readerIndex > 16_384 {
             received.discardReadBytes()
         }
