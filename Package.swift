@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
@@ -37,6 +38,8 @@ let package = Package(
             name: "MossMQTT",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Pure: shadow documents, the update and delta rules, errors, limits, and the group-commit service.
+        .target(name: "MossShadow"),
         // The NIO server: listeners, sessions, QoS flows, retained messages, wills, limits.
         .target(
             name: "MossBroker",
@@ -76,6 +79,7 @@ let package = Package(
             dependencies: [
                 "MossMQTT",
                 "MossBroker",
+                "MossShadow",
                 "MossStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +94,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -127,6 +132,11 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "MossShadowTests",
+            dependencies: ["MossShadow"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MossStoreTests",

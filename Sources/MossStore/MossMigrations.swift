@@ -7,6 +7,7 @@ enum MossMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-broker", migrate: v1Broker)
+        migrator.registerMigration("v2-shadows", migrate: v2Shadows)
         return migrator
     }
 
@@ -19,6 +20,21 @@ enum MossMigrations {
         try db.create(table: "broker_session", options: [.withoutRowID]) { table in
             table.primaryKey("client_id", .text)
             table.column("record", .blob).notNull()
+        }
+    }
+
+    /// Device shadows: one row per (thing, shadow name; '' for the classic shadow), live or deleted.
+    /// A deleted shadow keeps its row (state NULL, deleted_at set) so a re-created one continues its versions.
+    private static func v2Shadows(_ db: Database) throws {
+        try db.create(table: "shadow", options: [.withoutRowID]) { table in
+            table.column("thing", .text).notNull()
+            table.column("name", .text).notNull()
+            table.column("version", .integer).notNull()
+            table.column("state", .text)
+            table.column("metadata", .text)
+            table.column("deleted_at", .integer)
+            table.column("updated_at", .integer).notNull()
+            table.primaryKey(["thing", "name"])
         }
     }
 }

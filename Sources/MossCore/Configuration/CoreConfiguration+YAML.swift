@@ -48,7 +48,7 @@ private struct YAMLConfigurationReader {
     private var baseDirectory: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
 
     func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
-        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt"]) {
+        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows"]) {
             key,
             value,
             path throws(ConfigurationError) in
@@ -57,9 +57,34 @@ private struct YAMLConfigurationReader {
             case "logLevel": configuration.logLevel = try logLevel(value, path)
             case "region": configuration.region = try string(value, path)
             case "account": configuration.account = try string(value, path)
+            case "shadows": try readShadows(value, at: path, into: &configuration.shadows)
             default: try readMQTT(value, at: path, into: &configuration.mqtt)
             }
         }
+    }
+
+    private func readShadows(
+        _ node: Node,
+        at prefix: String,
+        into shadows: inout CoreConfiguration.Shadows
+    ) throws(ConfigurationError) {
+        let allowed = ["maximumStateBytes", "requestsPerSecondPerThing", "requestsPerSecond"]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "maximumStateBytes": shadows.maximumStateBytes = try integer(value, path, in: 1...30_720)
+            case "requestsPerSecondPerThing": shadows.requestsPerSecondPerThing = try rate(value, path)
+            default: shadows.requestsPerSecond = try rate(value, path)
+            }
+        }
+    }
+
+    /// A positive rate, or nothing (`~`) for no limit.
+    private func rate(_ node: Node, _ path: String) throws(ConfigurationError) -> Double? {
+        if case .scalar = node, node.null != nil { return nil }
+        guard case .scalar = node, let value = node.float, value > 0, value <= 1_000_000 else {
+            throw error(node, path, "expected requests per second in (0, 1000000], or ~ for no limit, got \(describe(node))")
+        }
+        return value
     }
 
     private func readMQTT(

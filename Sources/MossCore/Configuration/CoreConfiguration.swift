@@ -15,19 +15,39 @@ public struct CoreConfiguration: Sendable, Hashable {
     public var account: String
     /// Minimum level the daemon logs at.
     public var logLevel: Logger.Level
+    /// The local Device Shadow service.
+    public var shadows: Shadows
 
     public init(
         dataDirectory: String = "./moss-data",
         mqtt: MQTT = MQTT(),
         region: String = "us-east-1",
         account: String = "000000000000",
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        shadows: Shadows = Shadows()
     ) {
         self.dataDirectory = dataDirectory
         self.mqtt = mqtt
         self.region = region
         self.account = account
         self.logLevel = logLevel
+        self.shadows = shadows
+    }
+
+    /// Limits of the local Device Shadow service; AWS's defaults, rate limits off.
+    public struct Shadows: Sendable, Hashable {
+        /// Desired plus reported, compact JSON, in bytes: 8192 (AWS's default) up to 30720 (Greengrass's maximum).
+        public var maximumStateBytes: Int
+        /// Requests per second per thing; nil for no limit (AWS: 20).
+        public var requestsPerSecondPerThing: Double?
+        /// Requests per second in total; nil for no limit (Greengrass: 200).
+        public var requestsPerSecond: Double?
+
+        public init(maximumStateBytes: Int = 8192, requestsPerSecondPerThing: Double? = nil, requestsPerSecond: Double? = nil) {
+            self.maximumStateBytes = maximumStateBytes
+            self.requestsPerSecondPerThing = requestsPerSecondPerThing
+            self.requestsPerSecond = requestsPerSecond
+        }
     }
 
     /// The local MQTT broker's listeners and limits.

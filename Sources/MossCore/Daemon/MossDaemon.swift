@@ -1,5 +1,6 @@
 public import Logging
 import MossBroker
+import MossShadow
 import MossStore
 import ServiceLifecycle
 import UnixSignals
@@ -26,16 +27,29 @@ public struct MossDaemon: Sendable {
         let database = try MossDatabase.open(path: dataDirectory.database)
         let tls = try configuration.resolveTLS(in: dataDirectory)
 
+        let shadowPublisher = ShadowBrokerPublisher()
+        let shadows = ShadowService(
+            store: ShadowStoreAdapter(database: database),
+            limits: ShadowLimits(maximumStateBytes: configuration.shadows.maximumStateBytes),
+            rateLimits: ShadowRateLimits(
+                perThingPerSecond: configuration.shadows.requestsPerSecondPerThing,
+                totalPerSecond: configuration.shadows.requestsPerSecond
+            ),
+            publisher: { shadowPublisher.publish($0) }
+        )
+
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "broker"
         let broker = MQTTBroker(
             configuration: configuration.brokerConfiguration(tls: tls),
             persistence: BrokerStateStore(database: database),
-            interceptor: DefaultBrokerInterceptor(
-                deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters
+            interceptor: ShadowBrokerInterceptor(
+                next: DefaultBrokerInterceptor(deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters),
+                service: shadows
             ),
             logger: brokerLogger
         )
+        shadowPublisher.attach(broker)
 
         var adminLogger = logger
         adminLogger[metadataKey: "component"] = "admin"
@@ -49,7 +63,8 @@ public struct MossDaemon: Sendable {
                     statistics: { broker.statistics() },
                     dataDirectory: dataDirectory.path,
                     startedAt: startedAt
-                )
+                ),
+                ShadowRoutes(service: shadows),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.
@@ -63,10 +78,12 @@ public struct MossDaemon: Sendable {
             logger: logger
         )
 
-        // Dependency order; shutdown runs in reverse, so the broker (which flushes to the database) stops last.
+        // Dependency order; shutdown runs in reverse: the admin API stops taking requests, the shadow service
+        // answers those it queued (through the broker), and the broker (which flushes to the database) stops last.
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: broker),
+                .init(service: ShadowServiceRunner(service: shadows)),
                 .init(service: admin),
                 .init(service: readiness),
             ],

@@ -1,0 +1,63 @@
+import MossBroker
+import MossMQTT
+import MossShadow
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Joins the shadow service to the broker: client publishes on shadow request topics go to the service, and
+/// what the service publishes is injected into the broker as the endpoint `GGShadowService`.
+///
+/// It wraps the interceptor that decides everything else (the default one now, the router later), so the
+/// subscription table still decides who may publish requests and who receives replies.
+struct ShadowBrokerInterceptor: BrokerInterceptor {
+    let next: any BrokerInterceptor
+    let service: ShadowService
+
+    func authorizeConnection(_ client: ClientIdentity) -> Bool { next.authorizeConnection(client) }
+
+    func authorizeSubscription(_ filter: String, for client: ClientIdentity) -> Bool {
+        next.authorizeSubscription(filter, for: client)
+    }
+
+    func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool {
+        next.authorizePublish(topic, from: client)
+    }
+
+    var filtersDeliveries: Bool { next.filtersDeliveries }
+
+    func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool {
+        next.mayDeliver(topic: topic, from: source, to: client)
+    }
+
+    var observesAcceptedPublishes: Bool { true }
+
+    func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
+        if next.observesAcceptedPublishes { next.publishAccepted(message, from: client) }
+        // Submitted here, on the publisher's event loop, so one client's requests keep their order.
+        guard let (key, operation) = ShadowTopic.request(message.topic) else { return }
+        service.submit(operation, key, payload: Array(message.payload.readableBytesView), origin: .mqtt)
+    }
+}
+
+/// Publishes the shadow service's messages through the broker, once the broker exists (the two refer to
+/// each other, so the broker is attached after both are built).
+final class ShadowBrokerPublisher: Sendable {
+    /// The endpoint name replies come from: V1's name for the local shadow service.
+    static let endpoint = "GGShadowService"
+
+    private let broker = NIOLockedValueBox<MQTTBroker?>(nil)
+
+    func attach(_ broker: MQTTBroker) {
+        self.broker.withLockedValue { $0 = broker }
+    }
+
+    func publish(_ publications: [ShadowPublication]) {
+        guard let broker = broker.withLockedValue({ $0 }) else { return }
+        for publication in publications {
+            broker.inject(
+                BrokerMessage(topic: publication.topic, payload: ByteBuffer(bytes: publication.payload), qos: .atLeastOnce),
+                from: Self.endpoint
+            )
+        }
+    }
+}
