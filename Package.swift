@@ -73,6 +73,11 @@ let package = Package(
             name: "MossInferenceBenchmark",
             dependencies: ["MossInference"]
         ),
+        // Measures durable shadow updates in process for scripts/bench/shadow.sh; not part of the daemon.
+        .executableTarget(
+            name: "MossShadowBenchmark",
+            dependencies: ["MossCore", "MossShadow", "MossStore"]
+        ),
         // Composition root: configuration, certificates, the admin API, the daemon's ServiceGroup.
         .target(
             name: "MossCore",
@@ -102,6 +107,7 @@ let package = Package(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossShadow",
                 "MossInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

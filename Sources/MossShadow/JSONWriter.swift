@@ -85,4 +85,46 @@ public struct JSONWriter {
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
+
+    /// Indented output for people (two spaces, keys in document order); numbers keep their text.
+    public static func prettyPrinted(_ value: JSONValue) -> String {
+        var writer = JSONWriter()
+        writer.writePretty(value, indent: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private mutating func writePretty(_ value: JSONValue, indent: Int) {
+        switch value {
+        case .array(let elements) where !elements.isEmpty:
+            raw("[\n")
+            for (position, element) in elements.enumerated() {
+                if position > 0 { raw(",\n") }
+                pad(indent + 1)
+                writePretty(element, indent: indent + 1)
+            }
+            raw("\n")
+            pad(indent)
+            raw("]")
+        case .object(let object) where !object.isEmpty:
+            raw("{\n")
+            var first = true
+            for (key, member) in object {
+                if !first { raw(",\n") }
+                first = false
+                pad(indent + 1)
+                write(string: key)
+                raw(": ")
+                writePretty(member, indent: indent + 1)
+            }
+            raw("\n")
+            pad(indent)
+            raw("}")
+        default:
+            write(value)
+        }
+    }
+
+    private mutating func pad(_ depth: Int) {
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+    }
 }

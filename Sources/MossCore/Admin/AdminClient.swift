@@ -18,28 +18,8 @@ public struct AdminClient: Sendable {
 
     /// GETs `path` and decodes the JSON reply; API errors come back as ``AdminClientError/server(status:code:message:)``.
     func get<Reply: Decodable>(_ path: String) async throws(AdminClientError) -> Reply {
-        // Probe first: HTTPClient retries a refused connection until its deadline, which would make
-        // "not running" take seconds to say.
-        if let reason = UnixSocketProbe.connectionFailure(path: socketPath) {
-            throw .notRunning(socketPath: socketPath, reason: reason)
-        }
-        guard let url = URL(httpURLWithSocketPath: socketPath, uri: path) else {
-            throw .badReply("cannot build a URL for \(socketPath)")
-        }
-        let status: Int
-        let body: ByteBuffer
-        do {
-            let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: url.absoluteString),
-                timeout: .seconds(10)
-            )
-            status = Int(response.status.code)
-            body = try await response.body.collect(upTo: 64 << 20)
-        } catch {
-            // A socket file left by a daemon that died, or a daemon shutting down: either way, not running.
-            throw .notRunning(socketPath: socketPath, reason: "\(error)")
-        }
-        let data = Data(body.readableBytesView)
+        let (status, body) = try await send(.GET, path)
+        let data = Data(body)
         guard status == 200 else {
             if let reply = try? JSONDecoder().decode(AdminErrorBody.self, from: data) {
                 throw .server(status: status, code: reply.error.code, message: reply.error.message)
@@ -52,6 +32,32 @@ public struct AdminClient: Sendable {
             throw .badReply("\(path): \(error)")
         }
     }
+
+    /// Sends one request and returns the status and body, whatever the status.
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(AdminClientError) -> (Int, [UInt8]) {
+        // Probe first: HTTPClient retries a refused connection until its deadline, which would make
+        // "not running" take seconds to say.
+        if let reason = UnixSocketProbe.connectionFailure(path: socketPath) {
+            throw .notRunning(socketPath: socketPath, reason: reason)
+        }
+        guard let url = URL(httpURLWithSocketPath: socketPath, uri: path) else {
+            throw .badReply("cannot build a URL for \(socketPath)")
+        }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let collected = try await response.body.collect(upTo: 64 << 20)
+            return (Int(response.status.code), Array(collected.readableBytesView))
+        } catch {
+            // A socket file left by a daemon that died, or a daemon shutting down: either way, not running.
+            throw .notRunning(socketPath: socketPath, reason: "\(error)")
+        }
+    }
 }
 
 /// Why a client command could not get its answer.
@@ -62,6 +68,8 @@ public enum AdminClientError: Error, Hashable, CustomStringConvertible {
     case server(status: Int, code: String, message: String)
     /// The daemon's reply was not what this client understands (a version mismatch?).
     case badReply(String)
+    /// The shadow service refused the request with AWS's code and message (e.g. 404 No shadow exists …).
+    case shadowRefused(code: Int, message: String)
 
     public var description: String {
         switch self {
@@ -72,6 +80,8 @@ public enum AdminClientError: Error, Hashable, CustomStringConvertible {
             "Moss answered with an error: \(message) (\(code), HTTP \(status))"
         case .badReply(let detail):
             "Moss sent a reply this client does not understand: \(detail)"
+        case .shadowRefused(let code, let message):
+            "The shadow service refused the request: \(code) \(message)"
         }
     }
 }

@@ -1,11 +1,15 @@
-import MossShadow
-import MossStore
+public import MossShadow
+public import MossStore
 
 /// MossShadow's store protocol on the one database (ARCHITECTURE.md, "Persistence").
-struct ShadowStoreAdapter: ShadowStore {
+public struct ShadowStoreAdapter: ShadowStore {
     let database: MossDatabase
 
-    func loadShadow(_ key: ShadowKey) async throws -> StoredShadowRecord? {
+    public init(database: MossDatabase) {
+        self.database = database
+    }
+
+    public func loadShadow(_ key: ShadowKey) async throws -> StoredShadowRecord? {
         try await database.loadShadow(thing: key.thing, name: key.name).map { row in
             StoredShadowRecord(
                 key: key,
@@ -18,7 +22,7 @@ struct ShadowStoreAdapter: ShadowStore {
         }
     }
 
-    func commitShadows(_ records: [StoredShadowRecord]) async throws {
+    public func commitShadows(_ records: [StoredShadowRecord]) async throws {
         try await database.commitShadows(
             records.map { record in
                 ShadowRow(
@@ -34,7 +38,7 @@ struct ShadowStoreAdapter: ShadowStore {
         )
     }
 
-    func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
+    public func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
         try await database.listShadows(thing: thing, afterThing: after?.thing, afterName: after?.name, limit: limit)
             .map { ShadowSummary(thing: $0.thing, name: $0.name, version: $0.version) }
     }
