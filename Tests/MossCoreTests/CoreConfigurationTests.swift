@@ -170,7 +170,26 @@ struct CoreConfigurationTests {
             fragment: "must differ from mqtt.port"
         ),
         .init(yaml: "mqtt: [\n", key: nil, line: nil, fragment: "not valid YAML"),
+        .init(
+            yaml: "shadows:\n  maximumStateBytes: 40000\n",
+            key: "shadows.maximumStateBytes",
+            line: 2,
+            fragment: "1...30720"
+        ),
+        .init(
+            yaml: "shadows:\n  requestsPerSecond: -3\n",
+            key: "shadows.requestsPerSecond",
+            line: 2,
+            fragment: "or ~ for no limit"
+        ),
+        .init(yaml: "shadows:\n  rate: 1\n", key: "shadows.rate", line: 2, fragment: "maximumStateBytes"),
     ]
+
+    @Test func readsTheShadowSection() throws {
+        let yaml = "shadows:\n  maximumStateBytes: 30720\n  requestsPerSecondPerThing: 20\n  requestsPerSecond: ~\n"
+        let configuration = try CoreConfiguration.parse(yaml: yaml, file: "/etc/moss.yaml")
+        #expect(configuration.shadows == .init(maximumStateBytes: 30720, requestsPerSecondPerThing: 20, requestsPerSecond: nil))
+    }
 
     @Test("bad input is refused with the file, the key and what is allowed", arguments: badInputs)
     func badInputIsRefused(_ input: BadInput) throws {
