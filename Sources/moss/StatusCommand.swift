@@ -56,6 +56,12 @@ enum StatusTable {
             "Retained messages: \(status.retainedMessages)",
             "Messages: \(status.messages.received) received, \(status.messages.sent) sent, \(status.messages.dropped) dropped",
         ]
+        if let shadows = status.shadows {
+            lines.append(
+                "Shadow requests: \(shadows.requests) applied in \(shadows.commits) commits, "
+                    + "\(shadows.refusedRequests) refused, \(shadows.failedCommits) failed commits"
+            )
+        }
         return lines.joined(separator: "\n")
     }
 

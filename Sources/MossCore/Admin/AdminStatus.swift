@@ -1,4 +1,5 @@
 public import MossBroker
+public import MossShadow
 
 /// The reply of `GET /v1/status`, shared by the daemon and `moss status`.
 public struct AdminStatus: Codable, Sendable, Hashable {
@@ -12,6 +13,8 @@ public struct AdminStatus: Codable, Sendable, Hashable {
     public var sessions: Int
     public var retainedMessages: Int
     public var messages: MessageCounters
+    /// The shadow service's counters; absent from daemons that have none.
+    public var shadows: ShadowCounters?
 
     /// A bound MQTT listener. The admin API's own type, so its JSON stays stable while the broker evolves.
     public struct Listener: Codable, Sendable, Hashable {
@@ -69,7 +72,30 @@ public struct AdminStatus: Codable, Sendable, Hashable {
         }
     }
 
-    public init(version: String, uptimeSeconds: Double, dataDirectory: String, statistics: BrokerStatistics) {
+    /// Shadow requests applied, transactions committed (requests per commit is the group-commit factor),
+    /// transactions that failed, and requests refused before queueing (rate limits, full queue).
+    public struct ShadowCounters: Codable, Sendable, Hashable {
+        public var requests: UInt64
+        public var commits: UInt64
+        public var failedCommits: UInt64
+        public var refusedRequests: UInt64
+
+        public init(_ statistics: ShadowStatistics) {
+            self.requests = statistics.requests
+            self.commits = statistics.commits
+            self.failedCommits = statistics.failedCommits
+            self.refusedRequests = statistics.refusedRequests
+        }
+    }
+
+    public init(
+        version: String,
+        uptimeSeconds: Double,
+        dataDirectory: String,
+        statistics: BrokerStatistics,
+        shadows: ShadowStatistics? = nil
+    ) {
+        self.shadows = shadows.map(ShadowCounters.init)
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.dataDirectory = dataDirectory

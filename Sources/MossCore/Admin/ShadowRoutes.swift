@@ -28,6 +28,12 @@ struct ShadowRoutes: AdminRoutes {
         v1.delete("things/:thing/shadow") { request, context in
             try await perform(.delete, request: request, context: context)
         }
+        // AWS answers other verbs on a shadow with 405 MethodNotAllowedException, not 404.
+        for method in [HTTPRequest.Method.put, .patch] {
+            v1.on("things/:thing/shadow", method: method) { _, _ in
+                Self.error(ShadowError(code: 405, message: "Method Not Allowed: use GET, POST or DELETE"))
+            }
+        }
         v1.get("api/things/shadow/ListNamedShadowsForThing/:thing") { request, context in
             let thing = context.parameters.get("thing") ?? ""
             if let problem = ShadowKey(thing: thing).validate(service.engine.limits) { return Self.error(problem) }

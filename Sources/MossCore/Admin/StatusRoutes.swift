@@ -1,5 +1,6 @@
 import Hummingbird
 import MossBroker
+import MossShadow
 
 /// `GET /v1/status`: listeners, clients, sessions, retained messages, counters, uptime and version.
 struct StatusRoutes: AdminRoutes {
@@ -7,6 +8,8 @@ struct StatusRoutes: AdminRoutes {
     let statistics: @Sendable () -> BrokerStatistics
     let dataDirectory: String
     let startedAt: ContinuousClock.Instant
+    /// The shadow service's counters, when it runs.
+    var shadowStatistics: (@Sendable () -> ShadowStatistics)? = nil
 
     func register(on v1: RouterGroup<BasicRequestContext>) {
         v1.get("status") { _, _ in
@@ -17,7 +20,8 @@ struct StatusRoutes: AdminRoutes {
                     version: MossVersion.current,
                     uptimeSeconds: seconds,
                     dataDirectory: dataDirectory,
-                    statistics: statistics()
+                    statistics: statistics(),
+                    shadows: shadowStatistics?()
                 )
             )
         }

@@ -62,7 +62,8 @@ public struct MossDaemon: Sendable {
                 StatusRoutes(
                     statistics: { broker.statistics() },
                     dataDirectory: dataDirectory.path,
-                    startedAt: startedAt
+                    startedAt: startedAt,
+                    shadowStatistics: { shadows.statistics }
                 ),
                 ShadowRoutes(service: shadows),
             ],
