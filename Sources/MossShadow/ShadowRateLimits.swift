@@ -13,7 +13,7 @@ public struct ShadowRateLimits: Sendable, Hashable {
     public var isEnabled: Bool { perThingPerSecond != nil || totalPerSecond != nil }
 }
 
-/// Token buckets with a one-second burst. Not thread-safe: the service guards it.
+/// Token buckets holding one second of requests (at least one). Not thread-safe: the service guards it.
 struct ShadowRateLimiter {
     private struct Bucket {
         var tokens: Double
@@ -32,24 +32,24 @@ struct ShadowRateLimiter {
     mutating func admit(thing: String, now: Double) -> Bool {
         var newTotal: Bucket?
         if let rate = limits.totalPerSecond {
-            var bucket = refill(total ?? Bucket(tokens: rate, updatedAt: now), rate: rate, now: now)
+            var bucket = refill(total ?? Bucket(tokens: max(rate, 1), updatedAt: now), rate: rate, now: now)
             guard bucket.tokens >= 1 else { return false }
             bucket.tokens -= 1
             newTotal = bucket
         }
         if let rate = limits.perThingPerSecond {
-            var bucket = refill(things[thing] ?? Bucket(tokens: rate, updatedAt: now), rate: rate, now: now)
+            var bucket = refill(things[thing] ?? Bucket(tokens: max(rate, 1), updatedAt: now), rate: rate, now: now)
             guard bucket.tokens >= 1 else { return false }
             bucket.tokens -= 1
             things[thing] = bucket
             // Full buckets carry no information; dropping them keeps the table as small as the active things.
-            if things.count > 4096 { things = things.filter { $0.value.tokens < rate - 1 } }
+            if things.count > 4096 { things = things.filter { $0.value.tokens < max(rate, 1) - 1 } }
         }
         if let newTotal { total = newTotal }
         return true
     }
 
     private func refill(_ bucket: Bucket, rate: Double, now: Double) -> Bucket {
-        Bucket(tokens: min(rate, bucket.tokens + (now - bucket.updatedAt) * rate), updatedAt: now)
+        Bucket(tokens: min(max(rate, 1), bucket.tokens + (now - bucket.updatedAt) * rate), updatedAt: now)
     }
 }

@@ -150,7 +150,8 @@ import Testing
     }
 
     @Test func rateLimitsAnswer429AndCountTheRefusal() async throws {
-        let harness = ServiceHarness(rateLimits: ShadowRateLimits(perThingPerSecond: 1))
+        // One request per 1000 s: the second is refused however slow the machine is.
+        let harness = ServiceHarness(rateLimits: ShadowRateLimits(perThingPerSecond: 0.001))
         let payload = Array(#"{"state":{"reported":{"a":1}},"clientToken":"r"}"#.utf8)
         #expect(try version(await harness.service.update(ShadowKey(thing: "a"), payload: payload)) == 1)
         let refused = await harness.service.update(ShadowKey(thing: "a"), payload: payload, origin: .mqtt)
