@@ -40,6 +40,11 @@ let package = Package(
         ),
         // Pure: shadow documents, the update and delta rules, errors, limits, and the group-commit service.
         .target(name: "MossShadow"),
+        // The subscription table: endpoints, routes, and the broker interceptor that enforces them.
+        .target(
+            name: "MossRouting",
+            dependencies: ["MossMQTT", "MossBroker", .product(name: "Logging", package: "swift-log")]
+        ),
         // The NIO server: listeners, sessions, QoS flows, retained messages, wills, limits.
         .target(
             name: "MossBroker",

@@ -51,6 +51,8 @@ public final class ShadowService: Sendable {
         var payload: [UInt8]
         var origin: ShadowRequestOrigin
         var completion: Completion?
+        /// Set for a reset, which runs alone, between the requests queued before and after it.
+        var reset: (@Sendable (Result<Void, any Error>) -> Void)? = nil
     }
 
     private struct Queue: ~Copyable {
@@ -169,6 +171,32 @@ public final class ShadowService: Sendable {
 
     public func now() -> Int64 { clock() }
 
+    /// Deletes every shadow (V1's reset deployment), after the requests queued before it and before those queued
+    /// after it. Publishes nothing and emits no change: the shadows are gone locally, not deleted by a device.
+    public func reset() async throws {
+        let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let accepted = queue.withLock { queue in
+                guard queue.accepting else { return false }
+                queue.pending.append(
+                    Pending(
+                        key: ShadowKey(thing: ""),
+                        operation: .delete,
+                        payload: [],
+                        origin: .api,
+                        reset: { continuation.resume(returning: $0) }
+                    )
+                )
+                return true
+            }
+            if accepted {
+                wakeup.yield()
+            } else {
+                continuation.resume(returning: .failure(ShadowError(code: 503, message: "The shadow service is stopping")))
+            }
+        }
+        try result.get()
+    }
+
     // MARK: Changes
 
     /// Committed changes, in commit order, from now on. The stream buffers without bound: its consumer is
@@ -214,18 +242,32 @@ public final class ShadowService: Sendable {
 
     private func takeBatch() -> [Pending]? {
         queue.withLock { queue in
-            guard !queue.pending.isEmpty else { return nil }
-            if queue.pending.count <= maximumBatch {
+            guard let first = queue.pending.first else { return nil }
+            // A reset is a batch of its own; a batch of requests ends before the next reset.
+            let limit =
+                first.reset != nil
+                ? 1 : min(maximumBatch, queue.pending.firstIndex { $0.reset != nil } ?? queue.pending.count)
+            if limit == queue.pending.count {
                 defer { queue.pending.removeAll(keepingCapacity: true) }
                 return queue.pending
             }
-            let batch = Array(queue.pending.prefix(maximumBatch))
-            queue.pending.removeFirst(maximumBatch)
+            let batch = Array(queue.pending.prefix(limit))
+            queue.pending.removeFirst(limit)
             return batch
         }
     }
 
     private func apply(_ batch: [Pending], cache: inout ShadowCache) async {
+        if let reset = batch.first?.reset {
+            do {
+                try await store.deleteAllShadows()
+                cache = ShadowCache(store: store)
+                reset(.success(()))
+            } catch {
+                reset(.failure(error))
+            }
+            return
+        }
         let now = clock()
         var outcomes: [ShadowOutcome] = []
         outcomes.reserveCapacity(batch.count)

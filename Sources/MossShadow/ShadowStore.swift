@@ -51,4 +51,6 @@ public protocol ShadowStore: Sendable {
     /// Existing shadows, ordered by thing then name (classic first); only `thing`'s when given; those after
     /// `after` in that order; at most `limit`.
     func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary]
+    /// Removes every shadow and tombstone in one transaction (V1's reset deployment).
+    func deleteAllShadows() async throws
 }

@@ -8,6 +8,7 @@ enum MossMigrations {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-broker", migrate: v1Broker)
         migrator.registerMigration("v2-shadows", migrate: v2Shadows)
+        migrator.registerMigration("v3-deployments", migrate: v3Deployments)
         return migrator
     }
 
@@ -35,6 +36,27 @@ enum MossMigrations {
             table.column("deleted_at", .integer)
             table.column("updated_at", .integer).notNull()
             table.primaryKey(["thing", "name"])
+        }
+    }
+
+    /// Group deployments, newest last: what was asked (kind, the group's canonical JSON and digest), how it ended
+    /// (status, error details). `deployed_group` holds the one row naming the deployment in effect.
+    private static func v3Deployments(_ db: Database) throws {
+        try db.create(table: "deployment") { table in
+            table.primaryKey("id", .text)
+            table.column("sequence", .integer).notNull().unique()
+            table.column("kind", .text).notNull()
+            table.column("status", .text).notNull()
+            table.column("group_json", .blob)
+            table.column("group_digest", .text)
+            table.column("source", .text)
+            table.column("error_details", .text)
+            table.column("created_at", .double).notNull()
+            table.column("finished_at", .double)
+        }
+        try db.create(table: "deployed_group") { table in
+            table.primaryKey("singleton", .integer).check { $0 == 1 }
+            table.column("deployment_id", .text).references("deployment")
         }
     }
 }

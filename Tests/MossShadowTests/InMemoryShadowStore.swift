@@ -25,6 +25,10 @@ final class InMemoryShadowStore: ShadowStore {
         }
     }
 
+    func deleteAllShadows() async throws {
+        records.withLock { $0.removeAll() }
+    }
+
     func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
         records.withLock { records in
             records.values

@@ -181,6 +181,19 @@ import Testing
         await harness.finish()
     }
 
+    @Test func resetDeletesEveryShadowBetweenTheRequestsAroundIt() async throws {
+        let harness = ServiceHarness()
+        let payload = Array(#"{"state":{"reported":{"a":1}}}"#.utf8)
+        _ = await harness.service.update(ShadowKey(thing: "a"), payload: payload)
+        _ = await harness.service.update(ShadowKey(thing: "b", name: "n"), payload: payload)
+        try await harness.service.reset()
+        #expect(try await harness.service.listShadows().isEmpty)
+        #expect(await harness.service.get(ShadowKey(thing: "a")).reply == Array(#"{"code":404,"message":"No shadow exists with name: 'a'"}"#.utf8))
+        // No tombstone survives a reset: a new shadow starts at 1.
+        #expect(try version(await harness.service.update(ShadowKey(thing: "a"), payload: payload)) == 1)
+        await harness.finish()
+    }
+
     @Test func storedDocumentsRoundTrip() throws {
         let engine = ShadowEngine()
         let outcome = engine.update(
@@ -247,4 +260,6 @@ final class GatedStore: ShadowStore {
     func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
         try await inner.listShadows(thing: thing, after: after, limit: limit)
     }
+
+    func deleteAllShadows() async throws { try await inner.deleteAllShadows() }
 }

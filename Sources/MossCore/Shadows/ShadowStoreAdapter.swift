@@ -42,4 +42,8 @@ public struct ShadowStoreAdapter: ShadowStore {
         try await database.listShadows(thing: thing, afterThing: after?.thing, afterName: after?.name, limit: limit)
             .map { ShadowSummary(thing: $0.thing, name: $0.name, version: $0.version) }
     }
+
+    public func deleteAllShadows() async throws {
+        try await database.deleteAllShadows()
+    }
 }

@@ -1,0 +1,110 @@
+public import Logging
+public import MossBroker
+import MossMQTT
+import Synchronization
+
+/// The broker's interceptor from the deployed group's subscription table (ARCHITECTURE.md, "Broker and router").
+///
+/// With no group deployed it is an ordinary broker (everything allowed but the core configuration's denied
+/// filters). With a group: only the group's devices connect; a device publishes only where it is a route's source
+/// and subscribes only where it is a route's target; each delivery needs a route from the message's source to
+/// the receiving device. The table is swapped atomically on deploy and reset.
+public final class RoutingInterceptor: BrokerInterceptor, Sendable {
+    /// What every message from a non-MQTT endpoint is injected as (MQTTBroker.inject's `from:`).
+    public static func endpointName(_ endpoint: RouteEndpoint) -> String { endpoint.description }
+
+    private let fallback: DefaultBrokerInterceptor
+    private let table = Mutex<RoutingTable?>(nil)
+    private let logger: Logger
+    private let refusals = Atomic<UInt64>(0)
+
+    public init(deniedSubscriptionFilters: [String] = [], logger: Logger) {
+        self.fallback = DefaultBrokerInterceptor(deniedSubscriptionFilters: deniedSubscriptionFilters)
+        self.logger = logger
+    }
+
+    /// Puts a group's table into effect for every later decision; nil returns to the ordinary broker.
+    public func install(_ newTable: RoutingTable?) {
+        table.withLock { $0 = newTable }
+    }
+
+    public var current: RoutingTable? { table.withLock { $0 } }
+
+    /// Publishes, subscriptions and connections refused by the table since start.
+    public var refusedCount: UInt64 { refusals.load(ordering: .relaxed) }
+
+    /// Whether a message from `source` on `topic` may reach the non-MQTT endpoint `target` (the shadow service, a
+    /// function, the cloud). Always true with no group deployed.
+    public func reaches(_ target: RouteEndpoint, topic: String, from source: RouteEndpoint) -> Bool {
+        guard let table = current else { return true }
+        return table.allows(source, topic: topic, to: target)
+    }
+
+    /// The endpoint a broker message source stands for in the table.
+    public static func endpoint(of source: MessageSource) -> RouteEndpoint {
+        switch source {
+        case .client(let identity): .device(identity.identity)
+        case .endpoint(let name): endpoint(named: name)
+        }
+    }
+
+    static func endpoint(named name: String) -> RouteEndpoint {
+        if name == "cloud" { return .cloud }
+        if name == "GGShadowService" { return .shadow }
+        if name.hasPrefix("function:") { return .function(String(name.dropFirst("function:".count))) }
+        return .device(name.hasPrefix("device:") ? String(name.dropFirst("device:".count)) : name)
+    }
+
+    // MARK: BrokerInterceptor
+
+    public func authorizeConnection(_ client: ClientIdentity) -> Bool {
+        guard let table = current else { return fallback.authorizeConnection(client) }
+        guard table.devices.contains(client.identity) else {
+            refuse("connection", client: client, detail: "not a device of the deployed group")
+            return false
+        }
+        return true
+    }
+
+    public func authorizeSubscription(_ filter: String, for client: ClientIdentity) -> Bool {
+        guard fallback.authorizeSubscription(filter, for: client) else { return false }
+        guard let table = current else { return true }
+        let effective = (try? MQTTTopic.sharedSubscription(filter))?.filter ?? filter
+        guard table.maySubscribe(.device(client.identity), filter: effective) else {
+            refuse("subscription", client: client, detail: filter)
+            return false
+        }
+        return true
+    }
+
+    public func authorizePublish(_ topic: String, from client: ClientIdentity) -> Bool {
+        guard let table = current else { return fallback.authorizePublish(topic, from: client) }
+        guard table.mayPublish(.device(client.identity), topic: topic) else {
+            refuse("publish", client: client, detail: topic)
+            return false
+        }
+        return true
+    }
+
+    public var filtersDeliveries: Bool { current != nil }
+
+    public func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool {
+        guard let table = current else { return true }
+        return table.allows(Self.endpoint(of: source), topic: topic, to: .device(client.identity))
+    }
+
+    public var observesAcceptedPublishes: Bool { false }
+
+    public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {}
+
+    private func refuse(_ what: String, client: ClientIdentity, detail: String) {
+        refusals.add(1, ordering: .relaxed)
+        logger.info(
+            "Refused by the group's subscriptions",
+            metadata: [
+                "routing.refused": "\(what)", "routing.detail": "\(detail)", "mqtt.client_id": "\(client.clientID)",
+                "mqtt.identity": "\(client.identity)",
+            ]
+        )
+    }
+}
