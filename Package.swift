@@ -40,6 +40,15 @@ let package = Package(
         ),
         // Pure: shadow documents, the update and delta rules, errors, limits, and the group-commit service.
         .target(name: "MossShadow"),
+        // Pure: the group definition file (YAML or JSON), its validation, canonical form and digest.
+        .target(
+            name: "MossDeploy",
+            dependencies: [
+                "MossMQTT",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The subscription table: endpoints, routes, and the broker interceptor that enforces them.
         .target(
             name: "MossRouting",
@@ -89,6 +98,8 @@ let package = Package(
             dependencies: [
                 "MossMQTT",
                 "MossBroker",
+                "MossDeploy",
+                "MossRouting",
                 "MossShadow",
                 "MossStore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,6 +154,14 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "MossRoutingTests",
+            dependencies: ["MossRouting", "MossBroker", "MossMQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "MossDeployTests",
+            dependencies: ["MossDeploy"]
         ),
         .testTarget(
             name: "MossShadowTests",

@@ -88,8 +88,14 @@ public final class ShadowService: Sendable {
         (self.wakeups, self.wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Seconds since the Unix epoch: the timestamps of shadow documents.
-    public static let wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
+    /// Seconds since the Unix epoch: the timestamps of shadow documents. `clock_gettime`, not `time()`: glibc's
+    /// `time()` reads a coarse clock that lags by milliseconds, so an update just after a second boundary would be
+    /// stamped with the previous second.
+    public static let wallClock: @Sendable () -> Int64 = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
+    }
 
     // MARK: Requests
 

@@ -9,6 +9,9 @@ struct MossCommand: AsyncParsableCommand {
         commandName: "moss",
         abstract: "A local AWS IoT Greengrass V1 core: MQTT broker, shadows, functions and inference on one gateway.",
         version: MossVersion.current,
-        subcommands: [RunCommand.self, StatusCommand.self, ShadowCommand.self, CertsCommand.self, Infer.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, DeployCommand.self, DeploymentsCommand.self, RollbackCommand.self,
+            ResetCommand.self, ShadowCommand.self, CertsCommand.self, Infer.self,
+        ]
     )
 }

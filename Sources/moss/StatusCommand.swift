@@ -56,6 +56,15 @@ enum StatusTable {
             "Retained messages: \(status.retainedMessages)",
             "Messages: \(status.messages.received) received, \(status.messages.sent) sent, \(status.messages.dropped) dropped",
         ]
+        if let group = status.group {
+            lines.append(
+                "Group: deployment \(group.sequence) (\(group.deploymentId)), core \(group.coreThing), "
+                    + "\(group.devices) devices (\(status.groupDevicesConnected ?? 0) connected), \(group.functions) functions, "
+                    + "\(group.subscriptions) subscriptions, \(group.resources) resources"
+            )
+        } else {
+            lines.append("Group: none deployed (an ordinary broker)")
+        }
         if let shadows = status.shadows {
             lines.append(
                 "Shadow requests: \(shadows.requests) applied in \(shadows.commits) commits, "

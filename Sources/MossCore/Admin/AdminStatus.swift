@@ -15,6 +15,10 @@ public struct AdminStatus: Codable, Sendable, Hashable {
     public var messages: MessageCounters
     /// The shadow service's counters; absent from daemons that have none.
     public var shadows: ShadowCounters?
+    /// The deployed group; absent when none is (an ordinary broker).
+    public var group: DeployedGroupSummary?
+    /// Connected clients that are devices of the deployed group.
+    public var groupDevicesConnected: Int?
 
     /// A bound MQTT listener. The admin API's own type, so its JSON stays stable while the broker evolves.
     public struct Listener: Codable, Sendable, Hashable {
@@ -93,9 +97,13 @@ public struct AdminStatus: Codable, Sendable, Hashable {
         uptimeSeconds: Double,
         dataDirectory: String,
         statistics: BrokerStatistics,
-        shadows: ShadowStatistics? = nil
+        shadows: ShadowStatistics? = nil,
+        group: DeployedGroupSummary? = nil,
+        groupDevices: Set<String> = []
     ) {
         self.shadows = shadows.map(ShadowCounters.init)
+        self.group = group
+        self.groupDevicesConnected = group.map { _ in statistics.clients.filter { groupDevices.contains($0.identity) }.count }
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.dataDirectory = dataDirectory

@@ -10,9 +10,12 @@ struct StatusRoutes: AdminRoutes {
     let startedAt: ContinuousClock.Instant
     /// The shadow service's counters, when it runs.
     var shadowStatistics: (@Sendable () -> ShadowStatistics)? = nil
+    /// What is deployed, when a group is.
+    var deployedGroup: (@Sendable () async -> (summary: DeployedGroupSummary, devices: Set<String>)?)? = nil
 
     func register(on v1: RouterGroup<BasicRequestContext>) {
         v1.get("status") { _, _ in
+            let group = await deployedGroup?()
             let uptime = ContinuousClock.now - startedAt
             let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
             return try AdminJSON.response(
@@ -21,7 +24,9 @@ struct StatusRoutes: AdminRoutes {
                     uptimeSeconds: seconds,
                     dataDirectory: dataDirectory,
                     statistics: statistics(),
-                    shadows: shadowStatistics?()
+                    shadows: shadowStatistics?(),
+                    group: group?.summary,
+                    groupDevices: group?.devices ?? []
                 )
             )
         }

@@ -1,5 +1,7 @@
 public import Logging
 import MossBroker
+import MossDeploy
+import MossRouting
 import MossShadow
 import MossStore
 import ServiceLifecycle
@@ -38,15 +40,30 @@ public struct MossDaemon: Sendable {
             publisher: { shadowPublisher.publish($0) }
         )
 
+        var routingLogger = logger
+        routingLogger[metadataKey: "component"] = "routing"
+        let routing = RoutingInterceptor(
+            deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters,
+            logger: routingLogger
+        )
+        var deploymentLogger = logger
+        deploymentLogger[metadataKey: "component"] = "deployment"
+        let deployments = DeploymentManager(
+            database: database,
+            context: GroupContext(region: configuration.region, account: configuration.account),
+            stages: [RoutingStage(interceptor: routing)],
+            shadows: shadows,
+            logger: deploymentLogger
+        )
+        // The deployed group is in effect before the first client connects.
+        try await deployments.restore()
+
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "broker"
         let broker = MQTTBroker(
             configuration: configuration.brokerConfiguration(tls: tls),
             persistence: BrokerStateStore(database: database),
-            interceptor: ShadowBrokerInterceptor(
-                next: DefaultBrokerInterceptor(deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters),
-                service: shadows
-            ),
+            interceptor: ShadowBrokerInterceptor(next: routing, service: shadows),
             logger: brokerLogger
         )
         shadowPublisher.attach(broker)
@@ -63,9 +80,14 @@ public struct MossDaemon: Sendable {
                     statistics: { broker.statistics() },
                     dataDirectory: dataDirectory.path,
                     startedAt: startedAt,
-                    shadowStatistics: { shadows.statistics }
+                    shadowStatistics: { shadows.statistics },
+                    deployedGroup: {
+                        guard let summary = await deployments.summary() else { return nil }
+                        return (summary, await deployments.deviceNames())
+                    }
                 ),
                 ShadowRoutes(service: shadows),
+                DeploymentRoutes(manager: deployments),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.

@@ -1,5 +1,6 @@
 import MossBroker
 import MossMQTT
+import MossRouting
 import MossShadow
 import NIOConcurrencyHelpers
 import NIOCore
@@ -7,10 +8,11 @@ import NIOCore
 /// Joins the shadow service to the broker: client publishes on shadow request topics go to the service, and
 /// what the service publishes is injected into the broker as the endpoint `GGShadowService`.
 ///
-/// It wraps the interceptor that decides everything else (the default one now, the router later), so the
-/// subscription table still decides who may publish requests and who receives replies.
+/// It wraps the router, which decides everything else: with a group deployed, a device's request reaches the
+/// service only through a subscription to `GGShadowService`, and replies reach devices only through subscriptions
+/// from it, as in V1.
 struct ShadowBrokerInterceptor: BrokerInterceptor {
-    let next: any BrokerInterceptor
+    let next: RoutingInterceptor
     let service: ShadowService
 
     func authorizeConnection(_ client: ClientIdentity) -> Bool { next.authorizeConnection(client) }
@@ -34,7 +36,9 @@ struct ShadowBrokerInterceptor: BrokerInterceptor {
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
         if next.observesAcceptedPublishes { next.publishAccepted(message, from: client) }
         // Submitted here, on the publisher's event loop, so one client's requests keep their order.
-        guard let (key, operation) = ShadowTopic.request(message.topic) else { return }
+        guard let (key, operation) = ShadowTopic.request(message.topic),
+            next.reaches(.shadow, topic: message.topic, from: .device(client.identity))
+        else { return }
         service.submit(operation, key, payload: Array(message.payload.readableBytesView), origin: .mqtt)
     }
 }

@@ -1,0 +1,195 @@
+"""Group deployments and the router (issue 4) on the real daemon, with raw MQTT clients.
+
+A group is deployed with `moss deploy`; from then on only its devices connect, a device publishes only where it is
+a subscription's source and subscribes only where it is a target, shadow requests reach the shadow service and its
+replies reach devices only through subscriptions. A broken group file changes nothing; redeploying an unchanged
+group is a no-op; `moss rollback` returns to an earlier group; `moss reset` makes Moss an ordinary broker again and
+deletes the shadows; a restart keeps what was deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from broker_helpers import Clients
+from conftest import start_moss
+
+GROUP = """\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor
+  - thingName: panel
+subscriptions:
+  - id: readings
+    source: device:sensor
+    subject: bme680/readings
+    target: device:panel
+  - id: shadow-update
+    source: device:sensor
+    subject: $aws/things/sensor/shadow/update
+    target: shadow
+  - id: shadow-replies
+    source: shadow
+    subject: $aws/things/sensor/shadow/update/+
+    target: device:sensor
+"""
+
+# The same group with one more route: panel may also publish acknowledgements to the sensor.
+GROUP_V2 = GROUP + """\
+  - id: acks
+    source: device:panel
+    subject: acks/+
+    target: device:sensor
+"""
+
+BROKEN = """\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor
+subscriptions:
+  - id: readings
+    source: device:nobody
+    subject: bme680/#/readings
+    target: device:sensor
+  - id: readings
+    source: device:sensor
+    subject: a
+    target: cloud
+"""
+
+
+@pytest.fixture
+def daemon(moss_binary, tmp_path):
+    moss = start_moss(moss_binary, tmp_path / "data")
+    yield moss
+    assert moss.stop() == 0, moss.log()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def deploy(moss, path: Path, *extra: str):
+    return moss.moss("deploy", str(path), "--json", *extra)
+
+
+def status(moss) -> dict:
+    result = moss.moss("status", "--json", check=True)
+    return json.loads(result.stdout)
+
+
+def test_a_deployed_group_is_enforced_and_reset_lifts_it(daemon, tmp_path):
+    clients = Clients(daemon.mqtt_port)
+    try:
+        # With no group, anyone may do anything.
+        stranger = clients.connected(5, client_id="stranger")
+        assert stranger.subscribe(("anything/#", 1)).codes == [1]
+        stranger.close()
+
+        result = deploy(daemon, write(tmp_path, "group.yaml", GROUP))
+        assert result.returncode == 0, result.stderr
+        record = json.loads(result.stdout)
+        assert record["status"] == "Success" and record["kind"] == "deploy" and not record["unchanged"]
+        group = status(daemon)["group"]
+        assert group["devices"] == 2 and group["subscriptions"] == 3 and group["coreThing"] == "gateway"
+
+        # Only the group's devices connect (CONNACK 0x87 not authorized).
+        clients.raw(5).connect("stranger", expect_code=0x87)
+
+        panel = clients.connected(5, client_id="panel")
+        sensor = clients.connected(5, client_id="sensor")
+        # A device subscribes only where it is a target.
+        assert panel.subscribe(("bme680/readings", 1), ("$aws/things/sensor/shadow/#", 1)).codes == [1, 0x87]
+        assert sensor.subscribe(("$aws/things/sensor/shadow/update/accepted", 1), ("bme680/#", 1)).codes == [1, 0x87]
+        # A device publishes only where it is a source (PUBACK 0x87 in MQTT 5).
+        assert sensor.publish("bme680/readings", b'{"t":21}', qos=1).code == 0
+        assert panel.expect_publish(topic="bme680/readings").payload == b'{"t":21}'
+        assert panel.publish("bme680/readings", b"spoof", qos=1).code == 0x87
+        sensor.assert_quiet()
+
+        # Shadow traffic follows the subscriptions: sensor → GGShadowService → sensor.
+        sensor.publish("$aws/things/sensor/shadow/update", b'{"state":{"reported":{"t":21}}}', qos=1)
+        accepted = sensor.expect_publish(topic="$aws/things/sensor/shadow/update/accepted")
+        assert json.loads(accepted.payload)["version"] == 1
+        # panel is no source towards the shadow service: its request is refused and never applied.
+        assert panel.publish("$aws/things/sensor/shadow/update", b'{"state":{"reported":{"t":0}}}', qos=1).code == 0x87
+        shadow = json.loads(daemon.moss("shadow", "get", "sensor", "--json", check=True).stdout)
+        assert shadow["state"]["reported"] == {"t": 21} and shadow["version"] == 1
+
+        # Reset: an ordinary broker again, and no shadows.
+        result = daemon.moss("reset", "--yes", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["kind"] == "reset"
+        assert "group" not in status(daemon)
+        clients.connected(5, client_id="stranger")
+        assert daemon.moss("shadow", "get", "sensor").returncode != 0
+    finally:
+        clients.close_all()
+
+
+def test_a_broken_group_changes_nothing_and_names_every_error(daemon, tmp_path):
+    assert deploy(daemon, write(tmp_path, "group.yaml", GROUP)).returncode == 0
+    before = status(daemon)["group"]
+
+    result = daemon.moss("deploy", str(write(tmp_path, "broken.yaml", BROKEN)))
+    assert result.returncode != 0
+    # Every error, each with the file and line.
+    assert "broken.yaml:7" in result.stderr and "nobody" in result.stderr
+    assert "broken.yaml:8" in result.stderr and "bme680/#/readings" in result.stderr
+    assert "broken.yaml:10" in result.stderr
+    assert status(daemon)["group"] == before
+
+    history = json.loads(daemon.moss("deployments", "--json", check=True).stdout)
+    assert [d["status"] for d in history] == ["Success", "Failure"]
+    assert any("nobody" in detail["detailedErrorMessage"] for detail in history[1]["errorDetails"])
+
+
+def test_redeploy_is_a_no_op_and_rollback_returns_to_the_previous_group(daemon, tmp_path):
+    first = json.loads(deploy(daemon, write(tmp_path, "group.yaml", GROUP)).stdout)
+    started = time.monotonic()
+    again = json.loads(deploy(daemon, tmp_path / "group.yaml").stdout)
+    assert again["status"] == "Success" and again["unchanged"] and again["groupDigest"] == first["groupDigest"]
+    assert time.monotonic() - started < 5  # a CLI round trip; the daemon itself does no staging
+
+    second = json.loads(deploy(daemon, write(tmp_path, "group-v2.yaml", GROUP_V2)).stdout)
+    assert second["status"] == "Success" and second["groupDigest"] != first["groupDigest"]
+    assert status(daemon)["group"]["subscriptions"] == 4
+
+    back = json.loads(daemon.moss("rollback", "--json", check=True).stdout)
+    assert back["kind"] == "rollback" and back["groupDigest"] == first["groupDigest"]
+    assert status(daemon)["group"]["subscriptions"] == 3
+
+    forward = json.loads(daemon.moss("rollback", second["id"], "--json", check=True).stdout)
+    assert forward["groupDigest"] == second["groupDigest"]
+
+    missing = daemon.moss("rollback", "no-such-id")
+    assert missing.returncode != 0 and "no-such-id" in missing.stderr
+
+
+def test_a_restart_keeps_the_deployed_group(moss_binary, tmp_path):
+    data = tmp_path / "data"
+    moss = start_moss(moss_binary, data)
+    try:
+        assert deploy(moss, write(tmp_path, "group.yaml", GROUP)).returncode == 0
+        digest = status(moss)["group"]["groupDigest"]
+    finally:
+        assert moss.stop() == 0
+    (data / "ports.json").unlink(missing_ok=True)
+    moss = start_moss(moss_binary, data)
+    clients = Clients(moss.mqtt_port)
+    try:
+        assert status(moss)["group"]["groupDigest"] == digest
+        clients.raw(5).connect("stranger", expect_code=0x87)
+        panel = clients.connected(5, client_id="panel")
+        assert panel.publish("bme680/readings", b"x", qos=1).code == 0x87
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0
