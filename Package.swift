@@ -157,7 +157,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MossRoutingTests",
-            dependencies: ["MossRouting", "MossBroker", "MossMQTT", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MossRouting", "MossBroker", "MossMQTT", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "MossDeployTests",

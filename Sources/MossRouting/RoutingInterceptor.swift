@@ -17,11 +17,22 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
     private let table = Mutex<RoutingTable?>(nil)
     private let logger: Logger
     private let refusals = Atomic<UInt64>(0)
+    private let undeliverable = Atomic<UInt64>(0)
+    private let endpoints: Mutex<[String: @Sendable (BrokerMessage, RouteEndpoint) -> Void]> = Mutex([:])
 
     public init(deniedSubscriptionFilters: [String] = [], logger: Logger) {
         self.fallback = DefaultBrokerInterceptor(deniedSubscriptionFilters: deniedSubscriptionFilters)
         self.logger = logger
     }
+
+    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`); the functions
+    /// and cloud issues plug in here. Until then such messages are dropped, counted and logged.
+    public func handleEndpoints(of kind: String, with handler: @escaping @Sendable (BrokerMessage, RouteEndpoint) -> Void) {
+        endpoints.withLock { $0[kind] = handler }
+    }
+
+    /// Messages routed to a function or the cloud that nothing could take (no such subsystem yet).
+    public var undeliverableCount: UInt64 { undeliverable.load(ordering: .relaxed) }
 
     /// Puts a group's table into effect for every later decision; nil returns to the ordinary broker.
     public func install(_ newTable: RoutingTable?) {
@@ -93,9 +104,35 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         return table.allows(Self.endpoint(of: source), topic: topic, to: .device(client.identity))
     }
 
-    public var observesAcceptedPublishes: Bool { false }
+    public var observesAcceptedPublishes: Bool { current?.hasEndpointTargets ?? false }
 
-    public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {}
+    /// Offers a device's message to the functions and the cloud its routes lead to.
+    public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
+        guard let table = current, table.hasEndpointTargets else { return }
+        for target in table.targets(of: .device(client.identity), topic: message.topic) {
+            let kind: String
+            switch target {
+            case .function: kind = "function"
+            case .cloud: kind = "cloud"
+            case .device, .shadow: continue
+            }
+            if let handler = endpoints.withLock({ $0[kind] }) {
+                handler(message, target)
+                continue
+            }
+            let count = undeliverable.add(1, ordering: .relaxed).newValue
+            // The first, then every 1000th: a busy sensor must not flood the log.
+            if count % 1000 == 1 {
+                logger.warning(
+                    "Dropped a message routed to an endpoint Moss cannot reach yet",
+                    metadata: [
+                        "routing.target": "\(target)", "mqtt.topic": "\(message.topic)",
+                        "routing.undeliverable": "\(count)",
+                    ]
+                )
+            }
+        }
+    }
 
     private func refuse(_ what: String, client: ClientIdentity, detail: String) {
         refusals.add(1, ordering: .relaxed)

@@ -39,6 +39,8 @@ public struct RoutingTable: Sendable, Hashable {
     public let routes: [Route]
     /// The group's devices (thing names); only they may connect once a group is deployed.
     public let devices: Set<String>
+    /// Whether some route leads to a function or the cloud (so accepted publishes must be offered to them).
+    public let hasEndpointTargets: Bool
     private let bySource: [RouteEndpoint: [Route]]
     private let byTarget: [RouteEndpoint: [Route]]
 
@@ -47,6 +49,12 @@ public struct RoutingTable: Sendable, Hashable {
         self.devices = devices
         self.bySource = Dictionary(grouping: routes, by: \.source)
         self.byTarget = Dictionary(grouping: routes, by: \.target)
+        self.hasEndpointTargets = routes.contains { route in
+            switch route.target {
+            case .function, .cloud: true
+            case .device, .shadow: false
+            }
+        }
     }
 
     /// Whether `source` may publish on `topic` at all: some route from it matches.

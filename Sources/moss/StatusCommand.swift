@@ -62,6 +62,9 @@ enum StatusTable {
                     + "\(group.devices) devices (\(status.groupDevicesConnected ?? 0) connected), \(group.functions) functions, "
                     + "\(group.subscriptions) subscriptions, \(group.resources) resources"
             )
+            if let routing = status.routing {
+                lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable (no function or cloud connection yet)")
+            }
         } else {
             lines.append("Group: none deployed (an ordinary broker)")
         }

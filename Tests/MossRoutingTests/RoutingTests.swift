@@ -2,6 +2,8 @@ import Logging
 import MossBroker
 import MossMQTT
 import MossRouting
+import NIOCore
+import Synchronization
 import Testing
 
 @Suite struct RoutingTableTests {
@@ -93,5 +95,25 @@ import Testing
         interceptor.install(nil)
         #expect(interceptor.authorizeConnection(client("stranger")))
         #expect(!interceptor.filtersDeliveries)
+    }
+
+    @Test func messagesForFunctionsAndTheCloudGoToTheirHandlerOrAreCounted() {
+        let interceptor = RoutingInterceptor(logger: Logger(label: "test"))
+        interceptor.install(
+            RoutingTable(
+                routes: [
+                    Route(id: "f", source: .device("sensor"), filter: "readings", target: .function("repub")),
+                    Route(id: "c", source: .device("sensor"), filter: "readings", target: .cloud),
+                ],
+                devices: ["sensor"]
+            )
+        )
+        #expect(interceptor.observesAcceptedPublishes)
+        let received = Mutex<[RouteEndpoint]>([])
+        interceptor.handleEndpoints(of: "function") { _, target in received.withLock { $0.append(target) } }
+        interceptor.publishAccepted(BrokerMessage(topic: "readings", payload: .init()), from: client("sensor"))
+        interceptor.publishAccepted(BrokerMessage(topic: "other", payload: .init()), from: client("sensor"))
+        #expect(received.withLock { $0 } == [.function("repub")])
+        #expect(interceptor.undeliverableCount == 1)
     }
 }

@@ -19,6 +19,19 @@ public struct AdminStatus: Codable, Sendable, Hashable {
     public var group: DeployedGroupSummary?
     /// Connected clients that are devices of the deployed group.
     public var groupDevicesConnected: Int?
+    /// Router counters: connections, publishes and subscriptions the group refused; messages routed to a function
+    /// or the cloud that nothing could take yet.
+    public var routing: RoutingCounters?
+
+    public struct RoutingCounters: Codable, Sendable, Hashable {
+        public var refused: UInt64
+        public var undeliverable: UInt64
+
+        public init(refused: UInt64, undeliverable: UInt64) {
+            self.refused = refused
+            self.undeliverable = undeliverable
+        }
+    }
 
     /// A bound MQTT listener. The admin API's own type, so its JSON stays stable while the broker evolves.
     public struct Listener: Codable, Sendable, Hashable {
@@ -99,8 +112,10 @@ public struct AdminStatus: Codable, Sendable, Hashable {
         statistics: BrokerStatistics,
         shadows: ShadowStatistics? = nil,
         group: DeployedGroupSummary? = nil,
-        groupDevices: Set<String> = []
+        groupDevices: Set<String> = [],
+        routing: RoutingCounters? = nil
     ) {
+        self.routing = routing
         self.shadows = shadows.map(ShadowCounters.init)
         self.group = group
         self.groupDevicesConnected = group.map { _ in statistics.clients.filter { groupDevices.contains($0.identity) }.count }

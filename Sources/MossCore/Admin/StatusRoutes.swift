@@ -11,6 +11,7 @@ struct StatusRoutes: AdminRoutes {
     /// The shadow service's counters, when it runs.
     var shadowStatistics: (@Sendable () -> ShadowStatistics)? = nil
     /// What is deployed, when a group is.
+    var routingCounters: (@Sendable () -> AdminStatus.RoutingCounters)? = nil
     var deployedGroup: (@Sendable () async -> (summary: DeployedGroupSummary, devices: Set<String>)?)? = nil
 
     func register(on v1: RouterGroup<BasicRequestContext>) {
@@ -26,7 +27,8 @@ struct StatusRoutes: AdminRoutes {
                     statistics: statistics(),
                     shadows: shadowStatistics?(),
                     group: group?.summary,
-                    groupDevices: group?.devices ?? []
+                    groupDevices: group?.devices ?? [],
+                    routing: routingCounters?()
                 )
             )
         }

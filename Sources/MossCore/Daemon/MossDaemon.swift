@@ -81,6 +81,7 @@ public struct MossDaemon: Sendable {
                     dataDirectory: dataDirectory.path,
                     startedAt: startedAt,
                     shadowStatistics: { shadows.statistics },
+                    routingCounters: { .init(refused: routing.refusedCount, undeliverable: routing.undeliverableCount) },
                     deployedGroup: {
                         guard let summary = await deployments.summary() else { return nil }
                         return (summary, await deployments.deviceNames())
