@@ -46,7 +46,9 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
         functions = try container.decodeIfPresent([Function].self, forKey: .functions) ?? []
         subscriptions = try container.decodeIfPresent([Subscription].self, forKey: .subscriptions) ?? []
         resources = try container.decodeIfPresent([Resource].self, forKey: .resources) ?? []
-        logging = try container.decodeIfPresent([LoggingConfiguration].self, forKey: .logging) ?? LoggingConfiguration.defaults
+        logging =
+            try container.decodeIfPresent([LoggingConfiguration].self, forKey: .logging)
+            ?? LoggingConfiguration.defaults
         defaultExecution = try container.decodeIfPresent(DefaultConfig.self, forKey: .defaultConfig)?.execution
     }
 

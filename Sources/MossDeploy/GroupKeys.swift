@@ -1,7 +1,9 @@
 /// Every key the group file accepts, per kind of mapping. The JSON Schema in docs/group.schema.json names its
 /// definitions after these kinds, and a test checks that both list the same keys.
 package enum GroupKeys {
-    package static let group = ["$schema", "core", "devices", "functions", "subscriptions", "resources", "logging", "defaultConfig"]
+    package static let group = [
+        "$schema", "core", "devices", "functions", "subscriptions", "resources", "logging", "defaultConfig",
+    ]
     package static let core = ["thingName", "syncShadow", "namedShadows", "syncDirection"]
     package static let device = ["thingName", "certificate", "syncShadow", "namedShadows", "syncDirection"]
     package static let function = [

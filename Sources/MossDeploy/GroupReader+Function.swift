@@ -90,7 +90,8 @@ extension GroupReader {
             error(Field(node: extra.node, path: extra.path), message)
         }
         guard let value = fields[wanted] else {
-            let hint = runtime.isPython ? "module.function, e.g. lambda_function.function_handler" : "the program to run"
+            let hint =
+                runtime.isPython ? "module.function, e.g. lambda_function.function_handler" : "the program to run"
             error(field.child(wanted, field.node), "is required for the \(runtime.rawValue) runtime (\(hint))")
             return
         }
@@ -114,14 +115,20 @@ extension GroupReader {
             }
         }
         guard parts.count >= 2, parts.allSatisfy(isIdentifier) else {
-            error(field, "\(quoted(handler)) is not a handler; expected module.function, e.g. lambda_function.function_handler")
+            error(
+                field,
+                "\(quoted(handler)) is not a handler; expected module.function, e.g. lambda_function.function_handler"
+            )
             return
         }
         // Only a directory can be looked into without unpacking; a zip is checked when it is staged.
         guard !code.isEmpty, !code.hasSuffix(".zip") else { return }
         let module = code + "/" + parts.dropLast().joined(separator: "/")
         if !context.fileExists(module + ".py") && !context.fileExists(module + "/__init__.py") {
-            error(field, "module of \(quoted(handler)) not found: neither \(module).py nor \(module)/__init__.py exists")
+            error(
+                field,
+                "module of \(quoted(handler)) not found: neither \(module).py nor \(module)/__init__.py exists"
+            )
         }
     }
 

@@ -15,7 +15,9 @@ extension GroupReader {
             group.resources = (list(field, of: "resources") ?? []).map(readResource)
         }
         if let field = fields["functions"] {
-            group.functions = (list(field, of: "functions") ?? []).map { readFunction($0, defaults: group.defaultExecution) }
+            group.functions = (list(field, of: "functions") ?? []).map {
+                readFunction($0, defaults: group.defaultExecution)
+            }
         }
         if let field = fields["subscriptions"] {
             group.subscriptions = (list(field, of: "subscriptions") ?? []).map(readSubscription)
@@ -58,7 +60,10 @@ extension GroupReader {
         }
         let path = context.absolute(text)
         guard context.fileExists(path) else {
-            error(field, "\(quoted(text)) does not exist (looked for \(path)); expected a PEM file or sha256:FINGERPRINT")
+            error(
+                field,
+                "\(quoted(text)) does not exist (looked for \(path)); expected a PEM file or sha256:FINGERPRINT"
+            )
             return nil
         }
         return .file(path)
@@ -101,7 +106,10 @@ extension GroupReader {
         let gid = integer(gidField, in: 0...4_294_967_294)
         guard let uid, let gid else { return nil }
         if uid == 0 || gid == 0 {
-            warning(field, "runs the function as root (uid or gid 0); V1 allowed this only with allowFunctionsToRunAsRoot")
+            warning(
+                field,
+                "runs the function as root (uid or gid 0); V1 allowed this only with allowFunctionsToRunAsRoot"
+            )
         }
         return GroupDefinition.RunAs(uid: uid, gid: gid)
     }

@@ -16,7 +16,10 @@ extension GroupReader {
             return resource
         }
         for extra in present.dropFirst() {
-            error(extra.field, "a resource has exactly one of \(kinds.joined(separator: ", ")); this one is a \(first.kind)")
+            error(
+                extra.field,
+                "a resource has exactly one of \(kinds.joined(separator: ", ")); this one is a \(first.kind)"
+            )
         }
         switch first.kind {
         case "localVolume": resource.kind = readLocalVolume(first.field).map { .localVolume($0) } ?? placeholder

@@ -24,7 +24,10 @@ extension GroupReader {
     ) {
         guard usable(path, value) else { return }
         if let first = seen[value] {
-            error(at: path, "\(quoted(value)) is already the \(what) of \(lineReference(first)); \(what)s must be unique")
+            error(
+                at: path,
+                "\(quoted(value)) is already the \(what) of \(lineReference(first)); \(what)s must be unique"
+            )
         } else {
             seen[value] = path
         }
@@ -53,7 +56,10 @@ extension GroupReader {
             }
         }
         if group.devices.count > GroupLimits.maximumDevices {
-            error(at: "devices", "\(group.devices.count) devices; a group has at most \(GroupLimits.maximumDevices) (V1's quota)")
+            error(
+                at: "devices",
+                "\(group.devices.count) devices; a group has at most \(GroupLimits.maximumDevices) (V1's quota)"
+            )
         }
         checkSync(thing: "core", group.core.syncShadow, group.core.namedShadows)
         for (index, device) in group.devices.enumerated() {
@@ -66,7 +72,10 @@ extension GroupReader {
         if !namedShadows.isEmpty { NotYetEffective.shadowSync(self, at: path + ".namedShadows") }
         if !syncShadow && namedShadows.isEmpty && !failedPaths.contains(path + ".syncDirection") {
             if hasMark(path + ".syncDirection") {
-                warning(at: path + ".syncDirection", "has no effect: syncShadow is false and no namedShadows are listed")
+                warning(
+                    at: path + ".syncDirection",
+                    "has no effect: syncShadow is false and no namedShadows are listed"
+                )
             }
         }
     }
@@ -84,10 +93,16 @@ extension GroupReader {
             unique(function.name, at: path + ".name", in: &names, what: "function name")
             if function.isolationMode == .noContainer {
                 if function.memorySize != nil && !failedPaths.contains(path + ".memorySize") {
-                    error(at: path + ".memorySize", "applies to GreengrassContainer functions only; V1 required it cleared for NoContainer")
+                    error(
+                        at: path + ".memorySize",
+                        "applies to GreengrassContainer functions only; V1 required it cleared for NoContainer"
+                    )
                 }
                 if function.accessSysfs {
-                    warning(at: path + ".accessSysfs", "has no effect for a NoContainer function, which sees /sys anyway")
+                    warning(
+                        at: path + ".accessSysfs",
+                        "has no effect for a NoContainer function, which sees /sys anyway"
+                    )
                 }
             }
             checkPolicies(function, at: path, resources: resources, allResources: group.resources.map(\.id))
@@ -103,7 +118,10 @@ extension GroupReader {
         let path = functionPath + ".resourceAccessPolicies"
         let count = function.resourceAccessPolicies.count
         if count > GroupLimits.maximumResourceAccessPolicies {
-            error(at: path, "\(count) policies; a function may use at most \(GroupLimits.maximumResourceAccessPolicies) resources (V1's quota)")
+            error(
+                at: path,
+                "\(count) policies; a function may use at most \(GroupLimits.maximumResourceAccessPolicies) resources (V1's quota)"
+            )
         }
         var seen: [String: String] = [:]
         for (index, policy) in function.resourceAccessPolicies.enumerated() {
@@ -116,27 +134,39 @@ extension GroupReader {
             }
             seen[policy.resourceId] = idPath
             guard let resource = resources[policy.resourceId] else {
-                error(at: idPath, "\(quoted(policy.resourceId)) names no resource of this group; resources: \(listing(allResources))")
+                error(
+                    at: idPath,
+                    "\(quoted(policy.resourceId)) names no resource of this group; resources: \(listing(allResources))"
+                )
                 continue
             }
             let readWrite = policy.permission == .readWrite && !failedPaths.contains(permissionPath)
             switch resource.kind {
             case .localVolume(let volume):
                 if function.isolationMode == .noContainer {
-                    error(at: idPath, "a NoContainer function cannot use a localVolume resource (as in V1); it reads \(volume.sourcePath) directly")
+                    error(
+                        at: idPath,
+                        "a NoContainer function cannot use a localVolume resource (as in V1); it reads \(volume.sourcePath) directly"
+                    )
                 } else if readWrite && (volume.sourcePath == "/proc" || volume.sourcePath.hasPrefix("/proc/")) {
                     error(at: permissionPath, "volumes under /proc are read-only (as in V1); expected ro")
                 }
             case .localDevice(let device):
                 if function.isolationMode == .noContainer {
-                    error(at: idPath, "a NoContainer function cannot use a localDevice resource (as in V1); it opens \(device.sourcePath) directly")
+                    error(
+                        at: idPath,
+                        "a NoContainer function cannot use a localDevice resource (as in V1); it opens \(device.sourcePath) directly"
+                    )
                 }
             case .machineLearningModel(let model):
                 if function.isolationMode == .noContainer && model.ownerSetting == nil {
                     error(at: idPath, "a NoContainer function needs the resource's ownerSetting (as in V1 1.10)")
                 }
                 if readWrite, let owner = model.ownerSetting, owner.groupPermission == .readOnly {
-                    error(at: permissionPath, "rw is wider than the resource's ownerSetting (ro); a function's permission must be equal or stricter")
+                    error(
+                        at: permissionPath,
+                        "rw is wider than the resource's ownerSetting (ro); a function's permission must be equal or stricter"
+                    )
                 }
             }
         }
@@ -160,7 +190,10 @@ extension GroupReader {
             guard usable(destinationPath, destination) else { continue }
             // Nested destinations collide too: one mount would hide or sit inside the other.
             if let other = destinations.first(where: { overlaps($0.value, destination) }) {
-                error(at: destinationPath, "\(quoted(destination)) collides with \(quoted(other.value)) of \(lineReference(other.path)); destinations must not be equal or nested")
+                error(
+                    at: destinationPath,
+                    "\(quoted(destination)) collides with \(quoted(other.value)) of \(lineReference(other.path)); destinations must not be equal or nested"
+                )
             } else {
                 destinations.append((destinationPath, destination))
             }
@@ -175,7 +208,10 @@ extension GroupReader {
 
     private func checkSubscriptions(_ group: GroupDefinition) {
         if group.subscriptions.count > GroupLimits.maximumSubscriptions {
-            error(at: "subscriptions", "\(group.subscriptions.count) subscriptions; a group has at most \(GroupLimits.maximumSubscriptions) (V1's quota)")
+            error(
+                at: "subscriptions",
+                "\(group.subscriptions.count) subscriptions; a group has at most \(GroupLimits.maximumSubscriptions) (V1's quota)"
+            )
         }
         var ids: [String: String] = [:]
         var routes: [String: String] = [:]
@@ -208,7 +244,10 @@ extension GroupReader {
             if subscription.source == .shadow || subscription.target == .shadow,
                 !MQTTTopic.filtersOverlap(subscription.subject, "$aws/things/+/shadow/#")
             {
-                warning(at: path + ".subject", "\(quoted(subscription.subject)) is not a shadow topic; the shadow service only uses $aws/things/THING/shadow/…")
+                warning(
+                    at: path + ".subject",
+                    "\(quoted(subscription.subject)) is not a shadow topic; the shadow service only uses $aws/things/THING/shadow/…"
+                )
             }
         }
     }
@@ -235,11 +274,17 @@ extension GroupReader {
             return false
         case .function(let name):
             guard let function = functions[name] else {
-                error(at: path, "\(quoted(endpoint.description)) names no function of this group; functions: \(listing(group.functions.map(\.name)))")
+                error(
+                    at: path,
+                    "\(quoted(endpoint.description)) names no function of this group; functions: \(listing(group.functions.map(\.name)))"
+                )
                 return false
             }
             if let qualifier = qualifiers[path], qualifier != function.version {
-                error(at: path, "the ARN names version \(quoted(qualifier)) of \(name), but the group deploys version \(quoted(function.version))")
+                error(
+                    at: path,
+                    "the ARN names version \(quoted(qualifier)) of \(name), but the group deploys version \(quoted(function.version))"
+                )
                 return false
             }
             return true
@@ -255,7 +300,10 @@ extension GroupReader {
             if failedPaths.contains(path + ".component") || failedPaths.contains(path + ".type") { continue }
             let key = "\(logger.component.rawValue)/\(logger.type.rawValue)"
             if let first = seen[key] {
-                error(at: path, "a second \(logger.component.rawValue) logger of type \(logger.type.rawValue); \(lineReference(first)) already configures it")
+                error(
+                    at: path,
+                    "a second \(logger.component.rawValue) logger of type \(logger.type.rawValue); \(lineReference(first)) already configures it"
+                )
             } else {
                 seen[key] = path
             }

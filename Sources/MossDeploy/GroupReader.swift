@@ -86,12 +86,18 @@ final class GroupReader {
         var fields: [String: Field] = [:]
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
-                error(Field(node: keyNode, path: field.path), "keys must be plain names; allowed here: \(keys.joined(separator: ", "))")
+                error(
+                    Field(node: keyNode, path: field.path),
+                    "keys must be plain names; allowed here: \(keys.joined(separator: ", "))"
+                )
                 continue
             }
             let child = field.child(scalar.string, value)
             guard keys.contains(scalar.string) else {
-                error(Field(node: keyNode, path: child.path), "unknown key; allowed here: \(keys.joined(separator: ", "))")
+                error(
+                    Field(node: keyNode, path: child.path),
+                    "unknown key; allowed here: \(keys.joined(separator: ", "))"
+                )
                 continue
             }
             marks[child.path] = value.mark
@@ -188,8 +194,9 @@ final class GroupReader {
         switch node {
         case .scalar(let scalar):
             if isNull(node) { return "nothing" }
-            if scalar.style == .plain || scalar.style == .any, Int(scalar.string) != nil || Double(scalar.string) != nil
-                || ["true", "false"].contains(scalar.string)
+            if scalar.style == .plain || scalar.style == .any,
+                Int(scalar.string) != nil || Double(scalar.string) != nil
+                    || ["true", "false"].contains(scalar.string)
             {
                 return scalar.string
             }

@@ -23,7 +23,9 @@ enum ModelSourceSyntax {
             let path = String(text.dropFirst(7))
             guard path.hasPrefix("/") else {
                 return .failure(
-                    SyntaxProblem(message: "\(quoted(text)): file:// needs an absolute path; use file:PATH for a relative one")
+                    SyntaxProblem(
+                        message: "\(quoted(text)): file:// needs an absolute path; use file:PATH for a relative one"
+                    )
                 )
             }
             return .success(.file(path))

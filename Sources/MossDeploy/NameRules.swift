@@ -14,7 +14,8 @@ struct NameRule: Sendable {
             && (firstCharacterRule.map { rule in rule(bytes[0]) } ?? true)
         if valid { return nil }
         let first = firstCharacterText.map { ", starting with \($0)" } ?? ""
-        return "\(quoted(value)) is not a valid \(what); expected 1…\(maximumLength) characters of \(allowedCharacters)\(first)"
+        return
+            "\(quoted(value)) is not a valid \(what); expected 1…\(maximumLength) characters of \(allowedCharacters)\(first)"
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {

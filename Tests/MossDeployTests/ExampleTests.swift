@@ -11,9 +11,11 @@ let docsDirectory = URL(fileURLWithPath: #filePath)
     @Test func theTutorialGroupValidates() throws {
         let path = docsDirectory + "/examples/rain-group.yaml"
         let (group, warnings) = try GroupFile.load(path: path, context: GroupContext())
-        #expect(warnings.map { "\($0.line ?? 0): \($0.field): \($0.message)" } == [
-            "16: devices[0].syncShadow: shadow sync with the cloud is not available yet; the shadow stays local",
-        ])
+        #expect(
+            warnings.map { "\($0.line ?? 0): \($0.field): \($0.message)" } == [
+                "16: devices[0].syncShadow: shadow sync with the cloud is not available yet; the shadow stays local"
+            ]
+        )
         #expect(group.devices.map(\.thingName) == ["bme680-sensor"])
         #expect(group.devices.first?.syncShadow == true)
         #expect(group.devices.first?.certificate == .file(docsDirectory + "/examples/rain/certs/bme680-sensor.pem"))
@@ -24,7 +26,11 @@ let docsDirectory = URL(fileURLWithPath: #filePath)
         let inference = try #require(group.functions.first { $0.name == "inference" })
         #expect(inference.pinned && inference.timeout == 900)
         #expect(Set(inference.resourceAccessPolicies.map(\.resourceId)) == ["standardiser", "rain_predictor"])
-        #expect(group.resources.map(\.destinationPath) == ["/ggml/tensorflow/standardiser", "/ggml/tensorflow/rain_predictor"])
+        #expect(
+            group.resources.map(\.destinationPath) == [
+                "/ggml/tensorflow/standardiser", "/ggml/tensorflow/rain_predictor",
+            ]
+        )
         for resource in group.resources {
             guard case .machineLearningModel(let model) = resource.kind, case .s3(let bucket, _) = model.source else {
                 Issue.record("\(resource.id) is not an S3 model")
@@ -32,7 +38,16 @@ let docsDirectory = URL(fileURLWithPath: #filePath)
             }
             #expect(bucket.contains("greengrass"))
         }
-        #expect(group.subscriptions.contains(Subscription(id: "sensor-to-repub", source: .device("bme680-sensor"), subject: "bme680/readings", target: .function("repub"))))
+        #expect(
+            group.subscriptions.contains(
+                Subscription(
+                    id: "sensor-to-repub",
+                    source: .device("bme680-sensor"),
+                    subject: "bme680/readings",
+                    target: .function("repub")
+                )
+            )
+        )
         #expect(group.subscriptions.filter { $0.source == .shadow || $0.target == .shadow }.count == 7)
     }
 

@@ -61,23 +61,34 @@ import Testing
         #expect(group.core == .init(thingName: "gw", syncShadow: false, namedShadows: [], syncDirection: .both))
         #expect(group.devices.first?.certificate == .file("/g/certs/s.pem"))
         #expect(group.resources.first?.destinationPath == "/ml/m")
-        #expect(group.resources.first?.kind == .machineLearningModel(.init(source: .file("/g/models/m.zip"), destinationPath: "/ml/m")))
-        #expect(group.logging == [
-            .init(component: .greengrassSystem, level: .info, space: 128, type: .fileSystem),
-            .init(component: .lambda, level: .info, space: 128, type: .fileSystem),
-        ])
-        #expect(group.subscriptions == [Subscription(id: "r", source: .device("s"), subject: "s/readings", target: .function("repub"))])
+        #expect(
+            group.resources.first?.kind
+                == .machineLearningModel(.init(source: .file("/g/models/m.zip"), destinationPath: "/ml/m"))
+        )
+        #expect(
+            group.logging == [
+                .init(component: .greengrassSystem, level: .info, space: 128, type: .fileSystem),
+                .init(component: .lambda, level: .info, space: 128, type: .fileSystem),
+            ]
+        )
+        #expect(
+            group.subscriptions == [
+                Subscription(id: "r", source: .device("s"), subject: "s/readings", target: .function("repub"))
+            ]
+        )
     }
 
     @Test func groupDefaultExecutionAppliesToFunctionsWithoutTheirOwn() throws {
-        let group = try parsed("""
+        let group = try parsed(
+            """
             core: {thingName: gw}
             defaultConfig:
               execution: {isolationMode: NoContainer, runAs: {uid: 1000, gid: 1000}}
             functions:
               - {id: a, name: a, runtime: executable, executable: run, code: bin}
               - {id: b, name: b, runtime: executable, executable: run, code: bin, isolationMode: GreengrassContainer}
-            """)
+            """
+        )
         #expect(group.defaultExecution == .init(isolationMode: .noContainer, runAs: .init(uid: 1000, gid: 1000)))
         #expect(group.functions.map(\.isolationMode) == [.noContainer, .greengrassContainer])
         #expect(group.functions.map(\.runAs) == [.init(uid: 1000, gid: 1000), .init(uid: 1000, gid: 1000)])
@@ -106,11 +117,11 @@ import Testing
     }
 
     @Test(arguments: [
-        "timeout: 3" : "timeout: 4",
-        "subject: s/readings" : "subject: s/other",
-        "syncShadow: true" : "syncShadow: false",
-        "{B: \"2\", A: \"1\"}" : "{B: \"2\", A: \"2\"}",
-        "destinationPath: /ml/m/" : "destinationPath: /ml/n",
+        "timeout: 3": "timeout: 4",
+        "subject: s/readings": "subject: s/other",
+        "syncShadow: true": "syncShadow: false",
+        "{B: \"2\", A: \"1\"}": "{B: \"2\", A: \"2\"}",
+        "destinationPath: /ml/m/": "destinationPath: /ml/n",
     ])
     func digestChangesWhenSomethingMeaningfulChanges(from: String, to: String) throws {
         let base = Self.yaml.replacingOccurrences(of: "code: repub", with: "code: repub\n    timeout: 3")
@@ -131,7 +142,10 @@ import Testing
     @Test func functionARNs() throws {
         let group = try parsed(Self.yaml)
         let context = GroupContext(region: "eu-west-1", account: "123456789012")
-        #expect(group.functionARN(group.functions[0], context: context) == "arn:aws:lambda:eu-west-1:123456789012:function:repub:1")
+        #expect(
+            group.functionARN(group.functions[0], context: context)
+                == "arn:aws:lambda:eu-west-1:123456789012:function:repub:1"
+        )
         #expect(group.v1Name(of: .device("s"), context: context) == "arn:aws:iot:eu-west-1:123456789012:thing/s")
         #expect(group.v1Name(of: .shadow, context: context) == "GGShadowService")
         #expect(Endpoint.function("repub").description == "function:repub")
@@ -161,19 +175,21 @@ import Testing
         let error = try #require(throws: GroupValidationError.self) {
             try GroupFile.parse(yaml, file: "g.yaml", context: testContext)
         }
-        #expect(error.diagnostics.map(\.description) == [
-            "g.yaml:3:3: error: core.colour: unknown key; allowed here: thingName, syncShadow, namedShadows, syncDirection",
-            "g.yaml:6:16: error: devices[1].thingName: \"s\" is already the thing name of devices[0].thingName (line 5); thing names must be unique",
-            "g.yaml:10:14: error: functions[0].runtime: \"python2.7\" is not allowed; expected one of python3.7, python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, executable",
-            "g.yaml:11:11: error: functions[0].code: \"nowhere\" does not exist (looked for /g/nowhere); expected a directory or a .zip file",
-            "g.yaml:12:14: error: functions[0].timeout: 9000 is out of range; expected 1…900 seconds",
-            "g.yaml:13:43: error: functions[0].resourceAccessPolicies[0].resourceId: \"x\" names no resource of this group; resources: none are defined",
-            "g.yaml:15:21: error: subscriptions[0].source: \"device:t\" names no device of this group; devices: s",
-            "g.yaml:15:40: error: subscriptions[0].subject: \"a/#/b\" is not a valid topic or topic filter: '#' must be the last level and '+'/'#' must fill a whole level",
-            "g.yaml:16:10: error: subscriptions[1].id: \"r\" is already the subscription id of subscriptions[0].id (line 15); subscription ids must be unique",
-            "g.yaml:16:48: error: subscriptions[1].target: a subscription from cloud to cloud is not allowed; one end must be in the group",
-            "g.yaml:18:17: error: logging[0].component: \"System\" is not allowed; expected one of GreengrassSystem, Lambda",
-        ])
+        #expect(
+            error.diagnostics.map(\.description) == [
+                "g.yaml:3:3: error: core.colour: unknown key; allowed here: thingName, syncShadow, namedShadows, syncDirection",
+                "g.yaml:6:16: error: devices[1].thingName: \"s\" is already the thing name of devices[0].thingName (line 5); thing names must be unique",
+                "g.yaml:10:14: error: functions[0].runtime: \"python2.7\" is not allowed; expected one of python3.7, python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, executable",
+                "g.yaml:11:11: error: functions[0].code: \"nowhere\" does not exist (looked for /g/nowhere); expected a directory or a .zip file",
+                "g.yaml:12:14: error: functions[0].timeout: 9000 is out of range; expected 1…900 seconds",
+                "g.yaml:13:43: error: functions[0].resourceAccessPolicies[0].resourceId: \"x\" names no resource of this group; resources: none are defined",
+                "g.yaml:15:21: error: subscriptions[0].source: \"device:t\" names no device of this group; devices: s",
+                "g.yaml:15:40: error: subscriptions[0].subject: \"a/#/b\" is not a valid topic or topic filter: '#' must be the last level and '+'/'#' must fill a whole level",
+                "g.yaml:16:10: error: subscriptions[1].id: \"r\" is already the subscription id of subscriptions[0].id (line 15); subscription ids must be unique",
+                "g.yaml:16:48: error: subscriptions[1].target: a subscription from cloud to cloud is not allowed; one end must be in the group",
+                "g.yaml:18:17: error: logging[0].component: \"System\" is not allowed; expected one of GreengrassSystem, Lambda",
+            ]
+        )
         #expect(error.errors.count == 11)
         #expect(error.description.split(separator: "\n").count == 11)
     }
@@ -183,6 +199,9 @@ import Testing
             try GroupFile.load(path: "/nonexistent/group.yaml", context: GroupContext())
         }
         #expect(error?.diagnostics.count == 1)
-        #expect(error?.diagnostics.first?.description.hasPrefix("/nonexistent/group.yaml: error: cannot read the file") == true)
+        #expect(
+            error?.diagnostics.first?.description.hasPrefix("/nonexistent/group.yaml: error: cannot read the file")
+                == true
+        )
     }
 }

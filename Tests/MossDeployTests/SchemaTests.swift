@@ -17,7 +17,10 @@ import Testing
     func everyKeyTheParserAcceptsIsInTheSchema(kind: String) throws {
         let root = try schema()
         let definitions = try #require(root["$defs"] as? [String: Any])
-        let definition = try #require((kind == "group" ? root : definitions[kind]) as? [String: Any], "no $defs.\(kind)")
+        let definition = try #require(
+            (kind == "group" ? root : definitions[kind]) as? [String: Any],
+            "no $defs.\(kind)"
+        )
         let properties = try #require(definition["properties"] as? [String: Any])
         #expect(Set(properties.keys) == Set(GroupKeys.all[kind] ?? []))
         #expect(definition["additionalProperties"] as? Bool == false)
