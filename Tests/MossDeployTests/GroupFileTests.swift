@@ -95,6 +95,39 @@ import Testing
         #expect(group.functions.map(\.encodingType) == [.binary, .binary])
     }
 
+    @Test func acceptedSpellingsAreNormalised() throws {
+        let group = try parsed(
+            """
+            core: {thingName: gw}
+            devices:
+              - thingName: s
+                certificate: "sha256:\(String(repeating: "AB:", count: 31))AB"
+            resources:
+              - {id: a, name: a, machineLearningModel: {source: 's3://my-greengrass-models/a.tar.gz', destinationPath: /m/a}}
+              - {id: b, name: b, machineLearningModel: {source: 'arn:aws:sagemaker:eu-west-1:123456789012:training-job/rain-1', destinationPath: /m/b}}
+              - {id: c, name: c, machineLearningModel: {source: 'https://models.example.com/c.zip', destinationPath: /m/c, sha256: \(String(repeating: "F", count: 64))}}
+              - {id: d, name: d, machineLearningModel: {source: 'file:///g/models/m.zip', destinationPath: /m/d}}
+              - {id: e, name: e, localDevice: {sourcePath: /dev/ttyS0/, groupOwnerSetting: {autoAddGroupOwner: true}}}
+              - {id: f, name: f, localVolume: {sourcePath: /dev/shm, destinationPath: /shm}}
+            """
+        )
+        #expect(group.devices[0].certificate == .fingerprint(String(repeating: "ab", count: 32)))
+        let sources = group.resources.compactMap { resource -> String? in
+            guard case .machineLearningModel(let model) = resource.kind else { return nil }
+            return model.source.description
+        }
+        #expect(
+            sources == [
+                "s3://my-greengrass-models/a.tar.gz", "arn:aws:sagemaker:eu-west-1:123456789012:training-job/rain-1",
+                "https://models.example.com/c.zip", "file:/g/models/m.zip",
+            ]
+        )
+        #expect(group.resources[4].destinationPath == "/dev/ttyS0")
+        if case .machineLearningModel(let model) = group.resources[2].kind {
+            #expect(model.sha256 == String(repeating: "f", count: 64))
+        }
+    }
+
     @Test func jsonAndYAMLFormsParseToTheSameGroup() throws {
         let fromYAML = try parsed(Self.yaml)
         let fromJSON = try parsed(Self.json)
