@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from broker_helpers import Clients
+from broker_helpers import Clients, tls_context
 from conftest import start_moss
 
 GROUP = """\
@@ -174,10 +174,12 @@ def test_redeploy_is_a_no_op_and_rollback_returns_to_the_previous_group(daemon, 
     assert missing.returncode != 0 and "no-such-id" in missing.stderr
 
 
-def test_a_restart_keeps_the_deployed_group(moss_binary, tmp_path):
+def test_a_restart_keeps_the_deployed_group_and_its_history(moss_binary, tmp_path):
     data = tmp_path / "data"
     moss = start_moss(moss_binary, data)
     try:
+        first = json.loads(deploy(moss, write(tmp_path, "group-v2.yaml", GROUP_V2)).stdout)
+        assert moss.moss("deploy", str(write(tmp_path, "broken.yaml", BROKEN))).returncode != 0
         assert deploy(moss, write(tmp_path, "group.yaml", GROUP)).returncode == 0
         digest = status(moss)["group"]["groupDigest"]
     finally:
@@ -190,6 +192,99 @@ def test_a_restart_keeps_the_deployed_group(moss_binary, tmp_path):
         clients.raw(5).connect("stranger", expect_code=0x87)
         panel = clients.connected(5, client_id="panel")
         assert panel.publish("bme680/readings", b"x", qos=1).code == 0x87
+        assert panel.publish("acks/1", b"x", qos=1).code == 0x87
+        # Rolling back after the restart returns to the group before the current one.
+        back = json.loads(moss.moss("rollback", "--json", check=True).stdout)
+        assert back["groupDigest"] == first["groupDigest"]
+        assert panel.publish("acks/1", b"x", qos=1).code == 0
+        history = json.loads(moss.moss("deployments", "--json", check=True).stdout)
+        assert [(d["kind"], d["status"]) for d in history] == [
+            ("deploy", "Success"), ("deploy", "Failure"), ("deploy", "Success"), ("rollback", "Success")
+        ]
     finally:
         clients.close_all()
         assert moss.stop() == 0
+
+
+def test_on_tls_devices_are_the_certificates_the_group_names(moss_tls_daemon, tmp_path):
+    """sensor-1 is known by its certificate's CN; `panel` by a certificate (CN panel-cert) the group names."""
+    moss = moss_tls_daemon
+    for thing in ("panel-cert", "stranger"):
+        moss.moss("certs", "device", thing, check=True)
+    panel_pem, panel_key = moss.certificates.device("panel-cert")
+    group = write(
+        tmp_path,
+        "group.yaml",
+        f"""\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor-1
+  - thingName: panel
+    certificate: {panel_pem}
+subscriptions:
+  - id: readings
+    source: device:sensor-1
+    subject: t/x
+    target: device:panel
+""",
+    )
+    result = deploy(moss, group)
+    assert result.returncode == 0, result.stderr
+
+    def tls(thing: str):
+        certificate, key = moss.certificates.device(thing)
+        return tls_context(moss.certificates.ca, certificate, key)
+
+    clients = Clients(moss.mqtt_port, moss.mqtts_port)
+    try:
+        clients.raw(5, port=moss.mqtts_port, tls=tls("stranger")).connect("c1", expect_code=0x87)
+        panel = clients.raw(5, port=moss.mqtts_port, tls=tls("panel-cert"))
+        panel.connect("c2")
+        assert panel.subscribe(("t/x", 1)).codes == [1]
+        sensor = clients.raw(5, port=moss.mqtts_port, tls=tls("sensor-1"))
+        sensor.connect("c3")
+        assert sensor.publish("t/x", b"hello", qos=1).code == 0
+        assert panel.expect_publish(topic="t/x").payload == b"hello"
+        # panel is the source of no subscription: its publish is refused.
+        assert panel.publish("t/x", b"spoof", qos=1).code == 0x87
+    finally:
+        clients.close_all()
+
+    # A certificate file that is not a certificate fails the deployment at staging; nothing changes.
+    before = status(moss)["group"]
+    broken = tmp_path / "not-a-cert.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    result = moss.moss("deploy", str(write(tmp_path, "bad-cert.yaml", group.read_text().replace(str(panel_pem), str(broken)))))
+    assert result.returncode != 0
+    assert "not-a-cert.pem" in result.stderr
+    assert status(moss)["group"] == before
+
+
+def test_the_tutorial_group_deploys_and_is_enforced(daemon):
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rain-group.yaml"
+    result = deploy(daemon, example)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "Success"
+    group = status(daemon)["group"]
+    assert (group["devices"], group["functions"], group["resources"]) == (1, 2, 2)
+
+    clients = Clients(daemon.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="bme680-sensor")
+        assert sensor.subscribe(("$aws/things/bme680-sensor/shadow/update/accepted", 1)).codes == [1]
+        # The reading is allowed (its route leads to the function repub, which issue 5 runs: counted until then).
+        reading = b'{"temperature": 21.5, "humidity": 60, "pressure": 1012}'
+        assert sensor.publish("bme680/readings", reading, qos=1).code == 0
+        assert sensor.publish("bme680/other", reading, qos=1).code == 0x87
+        sensor.publish("$aws/things/bme680-sensor/shadow/update", b'{"state":{"reported":{"temperature":21.5}}}', qos=1)
+        accepted = sensor.expect_publish(topic="$aws/things/bme680-sensor/shadow/update/accepted")
+        assert json.loads(accepted.payload)["state"]["reported"] == {"temperature": 21.5}
+        # Another device's shadow is outside the sensor's subscriptions.
+        assert sensor.publish("$aws/things/other/shadow/update", b"{}", qos=1).code == 0x87
+        routing = status(daemon)["routing"]
+        assert routing["undeliverable"] == 1 and routing["refused"] == 2
+        assert status(daemon)["groupDevicesConnected"] == 1
+    finally:
+        clients.close_all()

@@ -76,6 +76,13 @@ public protocol BrokerInterceptor: Sendable {
     var observesAcceptedPublishes: Bool { get }
     /// A publish accepted from an MQTT client, offered to the non-MQTT endpoints.
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity)
+    /// The thing a TLS client certificate (SHA-256 of its DER, lowercase hex) stands for, when the deployed group
+    /// names it; asked before the listener's own map and the certificate's CN.
+    func thing(forCertificateFingerprint fingerprint: String) -> String?
+}
+
+extension BrokerInterceptor {
+    public func thing(forCertificateFingerprint fingerprint: String) -> String? { nil }
 }
 
 /// What a broker with no group deployed does: allow everything except the configured denied subscription filters.

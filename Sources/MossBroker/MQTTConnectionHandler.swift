@@ -255,7 +255,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             effectiveKeepAlive = limits.maximumKeepAlive
         }
 
-        // Identity: certificate CN (or mapped fingerprint) on TLS, the client id on plain TCP.
+        // Identity: on TLS the thing the deployed group maps the certificate to, else the configured map, else the
+        // certificate's CN; the client id on plain TCP.
         var identityName = clientID
         var fingerprint: String?
         if listener.isTLS {
@@ -263,7 +264,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 return refuse(.notAuthorized, .v3NotAuthorized, "a client certificate is required")
             }
             fingerprint = peerIdentity.fingerprint
-            if let thing = listener.thingsByFingerprint[peerIdentity.fingerprint] {
+            if let thing = core.interceptor.thing(forCertificateFingerprint: peerIdentity.fingerprint)
+                ?? listener.thingsByFingerprint[peerIdentity.fingerprint]
+            {
                 identityName = thing
             } else if let commonName = peerIdentity.commonName {
                 identityName = commonName

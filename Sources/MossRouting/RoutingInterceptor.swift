@@ -97,6 +97,10 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         return true
     }
 
+    public func thing(forCertificateFingerprint fingerprint: String) -> String? {
+        current?.thingsByFingerprint[fingerprint]
+    }
+
     public var filtersDeliveries: Bool { current != nil }
 
     public func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool {

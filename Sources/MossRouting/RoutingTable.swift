@@ -39,14 +39,17 @@ public struct RoutingTable: Sendable, Hashable {
     public let routes: [Route]
     /// The group's devices (thing names); only they may connect once a group is deployed.
     public let devices: Set<String>
+    /// Device certificates the group names (SHA-256, lowercase hex) and their things.
+    public let thingsByFingerprint: [String: String]
     /// Whether some route leads to a function or the cloud (so accepted publishes must be offered to them).
     public let hasEndpointTargets: Bool
     private let bySource: [RouteEndpoint: [Route]]
     private let byTarget: [RouteEndpoint: [Route]]
 
-    public init(routes: [Route], devices: Set<String>) {
+    public init(routes: [Route], devices: Set<String>, thingsByFingerprint: [String: String] = [:]) {
         self.routes = routes
         self.devices = devices
+        self.thingsByFingerprint = thingsByFingerprint
         self.bySource = Dictionary(grouping: routes, by: \.source)
         self.byTarget = Dictionary(grouping: routes, by: \.target)
         self.hasEndpointTargets = routes.contains { route in

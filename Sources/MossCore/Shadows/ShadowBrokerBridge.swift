@@ -25,6 +25,10 @@ struct ShadowBrokerInterceptor: BrokerInterceptor {
         next.authorizePublish(topic, from: client)
     }
 
+    func thing(forCertificateFingerprint fingerprint: String) -> String? {
+        next.thing(forCertificateFingerprint: fingerprint)
+    }
+
     var filtersDeliveries: Bool { next.filtersDeliveries }
 
     func mayDeliver(topic: String, from source: MessageSource, to client: ClientIdentity) -> Bool {
