@@ -288,3 +288,44 @@ def test_the_tutorial_group_deploys_and_is_enforced(daemon):
         assert status(daemon)["groupDevicesConnected"] == 1
     finally:
         clients.close_all()
+
+
+def test_wildcard_routes_and_cloud_targets(daemon, tmp_path):
+    group = write(
+        tmp_path,
+        "group.yaml",
+        """\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor
+  - thingName: panel
+subscriptions:
+  - id: telemetry
+    source: device:sensor
+    subject: telemetry/+/temperature
+    target: cloud
+  - id: alerts
+    source: device:sensor
+    subject: alerts/#
+    target: device:panel
+""",
+    )
+    result = deploy(daemon, group)
+    assert result.returncode == 0, result.stderr
+    # Validation warns that cloud routes have no connection to go to yet.
+    assert any("cloud" in warning for warning in json.loads(result.stdout)["warnings"])
+    clients = Clients(daemon.mqtt_port)
+    try:
+        panel = clients.connected(5, client_id="panel")
+        sensor = clients.connected(5, client_id="sensor")
+        assert panel.subscribe(("alerts/#", 1), ("alerts/fire/kitchen", 1), ("telemetry/#", 1)).codes == [1, 1, 0x87]
+        assert sensor.publish("alerts/fire/kitchen", b"!", qos=1).code == 0
+        # Overlapping subscriptions of one session: one copy.
+        assert panel.expect_publish(topic="alerts/fire/kitchen").payload == b"!"
+        panel.assert_quiet()
+        assert sensor.publish("telemetry/room1/temperature", b"21", qos=1).code == 0
+        assert sensor.publish("telemetry/room1/humidity", b"60", qos=1).code == 0x87
+        assert status(daemon)["routing"]["undeliverable"] == 1
+    finally:
+        clients.close_all()
