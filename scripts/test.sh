@@ -22,20 +22,20 @@ fi
 if ! python3 - <<'PY'
 import importlib.metadata as m, sys
 try:
-    ok = m.version("paho-mqtt") == "2.1.0" and m.version("pytest")
+    ok = m.version("paho-mqtt") == "2.1.0" and m.version("pytest") and m.version("greengrasssdk") == "1.6.1"
 except m.PackageNotFoundError:
     ok = False
 sys.exit(0 if ok else 1)
 PY
 then
-    echo "== installing paho-mqtt 2.1.0 and pytest"
+    echo "== installing paho-mqtt 2.1.0, pytest and greengrasssdk 1.6.1"
     if ! python3 -m pip --version >/dev/null 2>&1; then
         sudo_if_needed apt-get update -q
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip
     fi
     # Debian's own python3 is "externally managed" (PEP 668); a pyenv or venv python is not.
-    python3 -m pip install -q "paho-mqtt==2.1.0" pytest \
-        || python3 -m pip install -q --break-system-packages "paho-mqtt==2.1.0" pytest
+    python3 -m pip install -q "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1" \
+        || python3 -m pip install -q --break-system-packages "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1"
 fi
 
 echo "== swift build"
