@@ -54,6 +54,17 @@ let package = Package(
             name: "MossRouting",
             dependencies: ["MossMQTT", "MossBroker", .product(name: "Logging", package: "swift-log")]
         ),
+        // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
+        .target(
+            name: "MossFunctions",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/python")]
+        ),
         // The NIO server: listeners, sessions, QoS flows, retained messages, wills, limits.
         .target(
             name: "MossBroker",
@@ -99,6 +110,7 @@ let package = Package(
                 "MossMQTT",
                 "MossBroker",
                 "MossDeploy",
+                "MossFunctions",
                 "MossRouting",
                 "MossShadow",
                 "MossStore",

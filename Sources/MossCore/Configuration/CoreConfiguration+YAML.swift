@@ -48,7 +48,7 @@ private struct YAMLConfigurationReader {
     private var baseDirectory: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
 
     func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
-        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows"]) {
+        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows", "functions"]) {
             key,
             value,
             path throws(ConfigurationError) in
@@ -58,6 +58,7 @@ private struct YAMLConfigurationReader {
             case "region": configuration.region = try string(value, path)
             case "account": configuration.account = try string(value, path)
             case "shadows": try readShadows(value, at: path, into: &configuration.shadows)
+            case "functions": try readFunctions(value, at: path, into: &configuration.functions)
             default: try readMQTT(value, at: path, into: &configuration.mqtt)
             }
         }
@@ -74,6 +75,19 @@ private struct YAMLConfigurationReader {
             case "maximumStateBytes": shadows.maximumStateBytes = try integer(value, path, in: 1...30_720)
             case "requestsPerSecondPerThing": shadows.requestsPerSecondPerThing = try rate(value, path)
             default: shadows.requestsPerSecond = try rate(value, path)
+            }
+        }
+    }
+
+    private func readFunctions(
+        _ node: Node,
+        at prefix: String,
+        into functions: inout CoreConfiguration.Functions
+    ) throws(ConfigurationError) {
+        try forEachKey(in: node, at: prefix, allowed: ["ipcPort", "python"]) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "ipcPort": functions.ipcPort = try integer(value, path, in: 0...65_535)
+            default: functions.python = try string(value, path)
             }
         }
     }

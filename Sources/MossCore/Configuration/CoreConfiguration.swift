@@ -17,6 +17,8 @@ public struct CoreConfiguration: Sendable, Hashable {
     public var logLevel: Logger.Level
     /// The local Device Shadow service.
     public var shadows: Shadows
+    /// User functions: the IPC port and the Python they run on.
+    public var functions: Functions
 
     public init(
         dataDirectory: String = "./moss-data",
@@ -24,14 +26,30 @@ public struct CoreConfiguration: Sendable, Hashable {
         region: String = "us-east-1",
         account: String = "000000000000",
         logLevel: Logger.Level = .info,
-        shadows: Shadows = Shadows()
+        shadows: Shadows = Shadows(),
+        functions: Functions = Functions()
     ) {
+        self.functions = functions
         self.dataDirectory = dataDirectory
         self.mqtt = mqtt
         self.region = region
         self.account = account
         self.logLevel = logLevel
         self.shadows = shadows
+    }
+
+    /// How functions run.
+    public struct Functions: Sendable, Hashable {
+        /// The Greengrass V1 IPC port on 127.0.0.1 (V1: 8000). 0, the default, picks a free port: functions find
+        /// it in GG_DAEMON_PORT, so no fixed port is needed.
+        public var ipcPort: Int
+        /// The Python 3 every python3.x runtime maps to.
+        public var python: String
+
+        public init(ipcPort: Int = 0, python: String = "/usr/bin/python3") {
+            self.ipcPort = ipcPort
+            self.python = python
+        }
     }
 
     /// Limits of the local Device Shadow service; AWS's defaults, rate limits off.

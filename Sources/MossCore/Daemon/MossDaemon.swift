@@ -1,6 +1,7 @@
 public import Logging
 import MossBroker
 import MossDeploy
+import MossFunctions
 import MossRouting
 import MossShadow
 import MossStore
@@ -46,12 +47,27 @@ public struct MossDaemon: Sendable {
             deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters,
             logger: routingLogger
         )
+        var functionsLogger = logger
+        functionsLogger[metadataKey: "component"] = "functions"
+        let functionHost = FunctionHost(logger: functionsLogger)
+        let pythonRuntime = try PythonRuntime.install(into: dataDirectory.path + "/runtime/python")
+
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
         let deployments = DeploymentManager(
             database: database,
             context: GroupContext(region: configuration.region, account: configuration.account),
-            stages: [RoutingStage(interceptor: routing)],
+            stages: [
+                RoutingStage(interceptor: routing),
+                FunctionsStage(
+                    host: functionHost,
+                    pythonRuntime: pythonRuntime,
+                    pythonExecutable: configuration.functions.python,
+                    logDirectory: dataDirectory.path + "/logs/functions",
+                    region: configuration.region,
+                    account: configuration.account
+                ),
+            ],
             shadows: shadows,
             logger: deploymentLogger
         )
@@ -67,6 +83,16 @@ public struct MossDaemon: Sendable {
             logger: brokerLogger
         )
         shadowPublisher.attach(broker)
+        let functionRouting = FunctionRouting(host: functionHost, routing: routing, broker: broker, shadows: shadows)
+        routing.handleEndpoints(of: "function") { message, target in functionRouting.deliver(message, to: target) }
+        let ipc = IPCServer(
+            host: functionHost,
+            endpoints: FunctionEndpoints(
+                publish: { arn, topic, payload, _ in functionRouting.publish(from: arn, topic: topic, payload: payload) },
+                shadow: { subject, payload in await functionRouting.shadow(subject: subject, payload: payload) }
+            ),
+            logger: functionsLogger
+        )
 
         var adminLogger = logger
         adminLogger[metadataKey: "component"] = "admin"
@@ -108,6 +134,7 @@ public struct MossDaemon: Sendable {
             services: [
                 .init(service: broker),
                 .init(service: ShadowServiceRunner(service: shadows)),
+                .init(service: FunctionsService(server: ipc, host: functionHost, port: configuration.functions.ipcPort, logger: functionsLogger)),
                 .init(service: admin),
                 .init(service: readiness),
             ],

@@ -34,7 +34,7 @@ public actor DeploymentManager {
         let group = try JSONDecoder().decode(GroupDefinition.self, from: Data(json))
         var prepared: [any PreparedStage] = []
         for stage in stages { prepared.append(try await stage.prepare(group)) }
-        for stage in prepared { stage.activate() }
+        for stage in prepared { await stage.activate() }
         deployed = (row, group)
         logger.info(
             "Restored the deployed group",
@@ -175,7 +175,7 @@ public actor DeploymentManager {
         }
         let result = await record(kind: kind, source: source, group: group, warnings: warnings, switching: true, started: started)
         if result.status == .success {
-            for stage in prepared { stage.activate() }
+            for stage in prepared { await stage.activate() }
         } else {
             for stage in prepared { await stage.discard() }
         }

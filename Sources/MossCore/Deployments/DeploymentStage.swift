@@ -12,7 +12,7 @@ protocol DeploymentStage: Sendable {
 
 protocol PreparedStage: Sendable {
     /// Puts the prepared state into effect. Must not fail.
-    func activate()
+    func activate() async
     /// Forgets the prepared state (another stage failed).
     func discard() async
 }

@@ -1,0 +1,107 @@
+"""Functions on the real daemon (issue 5, first part): V1 Python Lambdas with the real greengrasssdk 1.6.1 from PyPI,
+run by Moss's clean-room runtime over the V1 IPC. A device's publish triggers an on-demand function through a
+subscription; what the function publishes reaches a device only through a subscription; its shadow calls go straight
+to the shadow service; a handler that times out is killed and answered Unhandled, and the next invocation works.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from broker_helpers import Clients
+from conftest import start_moss, wait_until
+
+greengrasssdk = pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
+
+HANDLER = '''\
+import json
+import time
+import greengrasssdk
+
+iot = greengrasssdk.client("iot-data")
+
+def handler(event, context):
+    subject = context.client_context.custom["subject"]
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    iot.publish(topic="out/" + subject, payload=json.dumps({"got": event, "function": context.function_name}))
+    iot.publish(topic="unrouted/" + subject, payload="nobody may see this")
+    iot.update_thing_shadow(thingName="sensor", payload=json.dumps({"state": {"reported": {"last": event}}}))
+    return {"ok": True}
+'''
+
+GROUP = """\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor
+functions:
+  - id: echo
+    name: echo
+    runtime: python3.11
+    handler: echo.handler
+    code: echo
+    timeout: 2
+    isolationMode: NoContainer
+subscriptions:
+  - id: in
+    source: device:sensor
+    subject: in/+
+    target: function:echo
+  - id: out
+    source: function:echo
+    subject: out/#
+    target: device:sensor
+"""
+
+
+@pytest.fixture
+def deployed(moss_binary, tmp_path):
+    (tmp_path / "echo").mkdir()
+    (tmp_path / "echo" / "echo.py").write_text(HANDLER)
+    (tmp_path / "group.yaml").write_text(GROUP)
+    # The interpreter running these tests has greengrasssdk; V1 users ship it in their code directory instead.
+    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+    assert result.returncode == 0, result.stderr
+    yield moss
+    assert moss.stop() == 0, moss.log()
+
+
+def test_a_device_publish_runs_the_function_whose_publish_and_shadow_update_arrive(deployed):
+    clients = Clients(deployed.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        assert sensor.subscribe(("out/#", 1)).codes == [1]
+        # The function has no route to unrouted/#, and the sensor cannot even subscribe there.
+        assert sensor.subscribe(("unrouted/#", 1)).codes == [0x87]
+        for n in range(3):
+            assert sensor.publish("in/a", json.dumps({"t": n}).encode(), qos=1).code == 0
+            reply = json.loads(sensor.expect_publish(topic="out/in/a", timeout=20).payload)
+            assert reply == {"got": {"t": n}, "function": "echo"}
+        sensor.assert_quiet()
+        shadow = json.loads(deployed.moss("shadow", "get", "sensor", "--json", check=True).stdout)
+        assert shadow["state"]["reported"]["last"] == {"t": 2} and shadow["version"] == 3
+    finally:
+        clients.close_all()
+
+
+def test_a_timed_out_invocation_kills_the_worker_and_the_next_one_runs(deployed):
+    clients = Clients(deployed.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("out/#", 1))
+        sensor.publish("in/slow", json.dumps({"sleep": 30}).encode(), qos=1)
+        # The 2 s timeout kills the worker (the daemon logs it) ...
+        wait_until(lambda: "Invocation timed out" in deployed.log(), "the invocation times out", timeout=20)
+        # ... and the next invocation gets a new one.
+        sensor.publish("in/fast", json.dumps({"t": 1}).encode(), qos=1)
+        reply = sensor.expect_publish(topic="out/in/fast", timeout=30)
+        assert json.loads(reply.payload)["got"] == {"t": 1}
+    finally:
+        clients.close_all()

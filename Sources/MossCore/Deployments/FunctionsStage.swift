@@ -1,0 +1,75 @@
+import Foundation
+import MossDeploy
+import MossFunctions
+
+/// Puts the group's functions into effect in the function host: pinned ones start, on-demand ones wait for work.
+///
+/// This first version runs every function without a container (as V1's NoContainer); the container launcher,
+/// memory cgroups, runAs and resources come with the rest of issue 5.
+struct FunctionsStage: DeploymentStage {
+    let host: FunctionHost
+    /// Where the clean-room Python runtime modules were installed at start.
+    let pythonRuntime: String
+    let pythonExecutable: String
+    let logDirectory: String
+    let region: String
+    let account: String
+
+    func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage {
+        guard let group else { return Prepared(host: host, specs: []) }
+        var specs: [FunctionSpec] = []
+        for function in group.functions {
+            specs.append(try spec(for: function, in: group))
+        }
+        return Prepared(host: host, specs: specs)
+    }
+
+    private func spec(for function: GroupDefinition.Function, in group: GroupDefinition) throws(DeploymentStageError) -> FunctionSpec {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: function.code, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DeploymentStageError(
+                code: "FunctionCodeUnsupported",
+                message: "Function \(function.name): code \(function.code) is not a directory (zipped code is not supported yet: unpack it)"
+            )
+        }
+        let command: [String]
+        if let handler = function.handler {
+            command = [pythonExecutable, PythonRuntime.bootstrap(in: pythonRuntime), "--handler=\(handler)"]
+        } else if let executable = function.executable {
+            let arguments = function.execArgs.map { $0.split(separator: " ").map(String.init) } ?? []
+            command = [function.code + "/" + executable] + arguments
+        } else {
+            throw DeploymentStageError(code: "FunctionInvalid", message: "Function \(function.name) has neither a handler nor an executable")
+        }
+        var environment = function.environment.variables
+        // V1's informational variables (greengrass-v1.md §3.2); the group's own values win where it sets them.
+        let informational = [
+            "AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_IOT_THING_NAME": group.core.thingName,
+            "AWS_IOT_THING_ARN": "arn:aws:iot:\(region):\(account):thing/\(group.core.thingName)",
+            "AWS_GG_RESOURCE_PREFIX": "/",
+        ]
+        environment.merge(informational) { own, _ in own }
+        // The runtime counts context.get_remaining_time_in_millis() down from this.
+        environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
+        environment["PYTHONPATH"] = [pythonRuntime, function.code, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+        return FunctionSpec(
+            arn: "arn:aws:lambda:\(region):\(account):function:\(function.name):\(function.version)",
+            name: function.name,
+            command: command,
+            workingDirectory: function.code,
+            environment: environment,
+            pinned: function.pinned,
+            timeoutSeconds: function.timeout,
+            encodingType: function.encodingType.rawValue,
+            logFile: logDirectory + "/\(function.name).log"
+        )
+    }
+
+    private struct Prepared: PreparedStage {
+        let host: FunctionHost
+        let specs: [FunctionSpec]
+
+        func activate() async { await host.install(specs) }
+        func discard() async {}
+    }
+}
