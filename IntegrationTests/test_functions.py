@@ -105,3 +105,24 @@ def test_a_timed_out_invocation_kills_the_worker_and_the_next_one_runs(deployed)
         assert json.loads(reply.payload)["got"] == {"t": 1}
     finally:
         clients.close_all()
+
+
+def test_reset_stops_the_functions_and_removes_their_logs(deployed):
+    clients = Clients(deployed.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("out/#", 1))
+        sensor.publish("in/a", b'{"t": 1}', qos=1)
+        sensor.expect_publish(topic="out/in/a", timeout=20)
+    finally:
+        clients.close_all()
+    logs = deployed.data_dir / "logs" / "functions"
+    assert (logs / "echo.log").exists()
+    result = deployed.moss("reset", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert not logs.exists()
+    # The worker process is gone (SIGTERM from the host, or SIGKILL after its grace period).
+    pids = [int(part.split("=")[1]) for part in deployed.log().split() if part.startswith("worker.pid=")]
+    assert pids
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), "the workers exit", timeout=10)
+

@@ -16,12 +16,13 @@ struct FunctionsStage: DeploymentStage {
     let account: String
 
     func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage {
-        guard let group else { return Prepared(host: host, specs: []) }
+        // A reset (no group): no functions, and, as V1's reset, no function logs.
+        guard let group else { return Prepared(host: host, specs: [], removeLogs: logDirectory) }
         var specs: [FunctionSpec] = []
         for function in group.functions {
             specs.append(try spec(for: function, in: group))
         }
-        return Prepared(host: host, specs: specs)
+        return Prepared(host: host, specs: specs, removeLogs: nil)
     }
 
     private func spec(for function: GroupDefinition.Function, in group: GroupDefinition) throws(DeploymentStageError) -> FunctionSpec {
@@ -68,8 +69,12 @@ struct FunctionsStage: DeploymentStage {
     private struct Prepared: PreparedStage {
         let host: FunctionHost
         let specs: [FunctionSpec]
+        let removeLogs: String?
 
-        func activate() async { await host.install(specs) }
+        func activate() async {
+            await host.install(specs)
+            if let removeLogs { try? FileManager.default.removeItem(atPath: removeLogs) }
+        }
         func discard() async {}
     }
 }
