@@ -26,6 +26,7 @@ iot = greengrasssdk.client("iot-data")
 
 def handler(event, context):
     subject = context.client_context.custom["subject"]
+    print("handling", subject)
     if event.get("sleep"):
         time.sleep(event["sleep"])
     iot.publish(topic="out/" + subject, payload=json.dumps({"got": event, "function": context.function_name}))
@@ -118,6 +119,12 @@ def test_reset_stops_the_functions_and_removes_their_logs(deployed):
         clients.close_all()
     logs = deployed.data_dir / "logs" / "functions"
     assert (logs / "echo.log").exists()
+    # `moss logs` prints what the function wrote.
+    wait_until(lambda: "handling in/a" in (logs / "echo.log").read_text(), "the handler's print reaches its log")
+    printed = deployed.moss("logs", "echo", check=True).stdout
+    assert "handling in/a" in printed and printed == (logs / "echo.log").read_text()
+    missing = deployed.moss("logs", "nobody")
+    assert missing.returncode != 0 and "nobody" in missing.stderr
     result = deployed.moss("reset", "--yes")
     assert result.returncode == 0, result.stderr
     assert not logs.exists()

@@ -35,6 +35,14 @@ public struct AdminClient: Sendable {
 
     /// Sends one request and returns the status and body, whatever the status.
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(AdminClientError) -> (Int, [UInt8]) {
+        let (status, reply, _) = try await sendWithHeaders(method, path, body: body)
+        return (status, reply)
+    }
+
+    /// ``send(_:_:body:)`` with the reply's headers (first value of each name).
+    func sendWithHeaders(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(AdminClientError)
+        -> (Int, [UInt8], [String: String])
+    {
         // Probe first: HTTPClient retries a refused connection until its deadline, which would make
         // "not running" take seconds to say.
         if let reason = UnixSocketProbe.connectionFailure(path: socketPath) {
@@ -52,7 +60,9 @@ public struct AdminClient: Sendable {
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             let collected = try await response.body.collect(upTo: 64 << 20)
-            return (Int(response.status.code), Array(collected.readableBytesView))
+            var headers: [String: String] = [:]
+            for header in response.headers where headers[header.name] == nil { headers[header.name] = header.value }
+            return (Int(response.status.code), Array(collected.readableBytesView), headers)
         } catch {
             // A socket file left by a daemon that died, or a daemon shutting down: either way, not running.
             throw .notRunning(socketPath: socketPath, reason: "\(error)")

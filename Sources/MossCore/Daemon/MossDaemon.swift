@@ -115,6 +115,7 @@ public struct MossDaemon: Sendable {
                 ),
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
+                LogRoutes(functionLogs: dataDirectory.path + "/logs/functions"),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.
