@@ -54,10 +54,13 @@ let package = Package(
             name: "MossRouting",
             dependencies: ["MossMQTT", "MossBroker", .product(name: "Logging", package: "swift-log")]
         ),
+        // unshare(2) for the container launcher, which Glibc's Swift module does not export.
+        .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
         .target(
             name: "MossFunctions",
             dependencies: [
+                "CMossLauncher",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -135,6 +138,7 @@ let package = Package(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossFunctions",
                 "MossShadow",
                 "MossInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

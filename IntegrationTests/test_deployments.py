@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from broker_helpers import Clients, tls_context
-from conftest import start_moss
+from conftest import start_moss, wait_until
 
 GROUP = """\
 core:
@@ -274,7 +274,7 @@ def test_the_tutorial_group_deploys_and_is_enforced(daemon):
     try:
         sensor = clients.connected(5, client_id="bme680-sensor")
         assert sensor.subscribe(("$aws/things/bme680-sensor/shadow/update/accepted", 1)).codes == [1]
-        # The reading is allowed (its route leads to the function repub, which issue 5 runs: counted until then).
+        # The reading is allowed: its route leads to the function repub, which gets it as an invocation.
         reading = b'{"temperature": 21.5, "humidity": 60, "pressure": 1012}'
         assert sensor.publish("bme680/readings", reading, qos=1).code == 0
         assert sensor.publish("bme680/other", reading, qos=1).code == 0x87
@@ -284,7 +284,8 @@ def test_the_tutorial_group_deploys_and_is_enforced(daemon):
         # Another device's shadow is outside the sensor's subscriptions.
         assert sensor.publish("$aws/things/other/shadow/update", b"{}", qos=1).code == 0x87
         routing = status(daemon)["routing"]
-        assert routing["undeliverable"] == 1 and routing["refused"] == 2
+        assert routing["undeliverable"] == 0 and routing["refused"] == 2
+        wait_until(lambda: "function:repub" in daemon.log() and "Worker started" in daemon.log(), "repub gets a worker")
         assert status(daemon)["groupDevicesConnected"] == 1
     finally:
         clients.close_all()

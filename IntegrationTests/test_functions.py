@@ -7,6 +7,8 @@ to the shadow service; a handler that times out is killed and answered Unhandled
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -133,3 +135,83 @@ def test_reset_stops_the_functions_and_removes_their_logs(deployed):
     assert pids
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), "the workers exit", timeout=10)
 
+
+
+SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "001_8fa8090d5f9ce920.txt"
+
+
+def seed_republisher() -> str:
+    """The tutorial's republishing function exactly as the seed prints it (read at run time, never copied)."""
+    if not SEED.exists():
+        pytest.skip(f"{SEED} is not there (the tutorial seed lives beside the repository)")
+    blocks = re.findall(r"```python\n(.*?)```", SEED.read_text(), flags=re.S)
+    [source] = [b for b in blocks if "def get_cpu_temperature" in b and "def function_handler" in b]
+    return source
+
+
+def test_the_tutorials_republisher_runs_unmodified_in_a_container(moss_binary, tmp_path):
+    """Issue 5's proof: sensor readings from the broker reach the seed's function in container mode with
+    accessSysfs; these VMs have no thermal zone, so a local volume resource mounted at /sys/class/thermal provides
+    one; the function writes the compensated reading into the local shadow."""
+    if os.geteuid() != 0:
+        pytest.skip("container mode needs root (mount namespaces)")
+    code = tmp_path / "repub"
+    code.mkdir()
+    (code / "greengrass_repub_lambda.py").write_text(seed_republisher())
+    thermal = tmp_path / "thermal"
+    (thermal / "thermal_zone0").mkdir(parents=True)
+    (thermal / "thermal_zone0" / "temp").write_text("45000\n")
+    (tmp_path / "group.yaml").write_text(
+        f"""\
+core:
+  thingName: rain-gateway
+devices:
+  - thingName: bme680-sensor
+functions:
+  - id: repub
+    name: repub
+    runtime: python3.11
+    handler: greengrass_repub_lambda.function_handler
+    code: repub
+    timeout: 30
+    accessSysfs: true
+    isolationMode: GreengrassContainer
+    environment:
+      variables:
+        THING_NAME: bme680-sensor
+    resourceAccessPolicies:
+      - resourceId: thermal
+        permission: ro
+resources:
+  - id: thermal
+    name: thermal
+    localVolume:
+      sourcePath: {thermal}
+      destinationPath: /sys/class/thermal
+subscriptions:
+  - id: readings
+    source: device:bme680-sensor
+    subject: bme680/readings
+    target: function:repub
+"""
+    )
+    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    clients = Clients(moss.mqtt_port)
+    try:
+        result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+        assert result.returncode == 0, result.stderr
+        sensor = clients.connected(5, client_id="bme680-sensor")
+        reading = {"temperature": 25.0, "humidity": 40.5, "pressure": 1009.3, "message": "reading 1"}
+        assert sensor.publish("bme680/readings", json.dumps(reading).encode(), qos=1).code == 0
+
+        def reported():
+            shown = moss.moss("shadow", "get", "bme680-sensor", "--json")
+            return json.loads(shown.stdout)["state"]["reported"] if shown.returncode == 0 else None
+
+        # The function averages eight CPU readings a second apart before it writes.
+        state = wait_until(reported, "the function updates the sensor's shadow", timeout=60)
+        assert state == {"temperature": 2 * 25.0 - 45.0, "pressure": 1009.3, "humidity": 40.5, "message": "reading 1"}
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()

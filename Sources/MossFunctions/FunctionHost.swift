@@ -41,6 +41,9 @@ public actor FunctionHost {
 
     private let limits: FunctionHostLimits
     private let logger: Logger
+    /// The `moss` executable, which sets containers up (`moss launch-function`), and where their files go.
+    private let launcher: String?
+    private let containerDirectory: String?
     /// Filled in by ``start(ipcPort:)``: workers need the IPC port in their environment.
     private var ipcPort = 0
     private var baseEnvironment: [String: String] = [:]
@@ -55,8 +58,15 @@ public actor FunctionHost {
     private var stopping = false
     private(set) var refusedInvocations = 0
 
-    public init(limits: FunctionHostLimits = FunctionHostLimits(), logger: Logger) {
+    public init(
+        limits: FunctionHostLimits = FunctionHostLimits(),
+        launcher: String? = nil,
+        containerDirectory: String? = nil,
+        logger: Logger
+    ) {
         self.limits = limits
+        self.launcher = launcher
+        self.containerDirectory = containerDirectory
         self.logger = logger
     }
 
@@ -232,12 +242,37 @@ public actor FunctionHost {
         workers[token] = Worker(token: token, arn: arn, process: nil, state: .starting, waiting: nil)
         functions[arn]?.workers.insert(token)
         do {
+            var command = function.spec.command
+            var workingDirectory = function.spec.workingDirectory
+            var processEnvironment = environment
+            var containerFiles: [String] = []
+            if var container = function.spec.container {
+                guard let launcher, let containerDirectory else {
+                    throw LaunchSetupError(description: "this host cannot start containers (no launcher configured)")
+                }
+                // The spec carries the worker's token, so it is written to the private data directory, per worker.
+                container.environment.merge(environment) { own, _ in own }
+                container.environment.merge(["AWS_CONTAINER_AUTHORIZATION_TOKEN": token]) { _, new in new }
+                container.root = containerDirectory + "/\(token)"
+                let specFile = containerDirectory + "/\(token).json"
+                try FileManager.default.createDirectory(atPath: containerDirectory, withIntermediateDirectories: true)
+                let encoded = try JSONEncoder().encode(container)
+                guard FileManager.default.createFile(atPath: specFile, contents: encoded, attributes: [.posixPermissions: 0o600]) else {
+                    throw LaunchSetupError(description: "cannot write \(specFile)")
+                }
+                containerFiles = [specFile, container.root]
+                command = [launcher, "launch-function", "--spec", specFile]
+                workingDirectory = containerDirectory
+                processEnvironment = ["PATH": environment["PATH"] ?? "/usr/bin:/bin"]
+            }
+            let cleanup = containerFiles
             let process = try WorkerProcess(
-                command: function.spec.command,
-                workingDirectory: function.spec.workingDirectory,
-                environment: environment,
+                command: command,
+                workingDirectory: workingDirectory,
+                environment: processEnvironment,
                 logFile: function.spec.logFile
             ) { [weak self] status in
+                for file in cleanup { try? FileManager.default.removeItem(atPath: file) }
                 guard let self else { return }
                 Task { await self.workerExited(token: token, status: status) }
             }
@@ -353,6 +388,10 @@ public actor FunctionHost {
             if finished.count > 4096 { finished.removeAll() }
             finished[id] = result
         }
+    }
+
+    struct LaunchSetupError: Error, CustomStringConvertible {
+        var description: String
     }
 
     private static func makeToken() -> String {

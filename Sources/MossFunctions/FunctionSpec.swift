@@ -17,6 +17,9 @@ public struct FunctionSpec: Sendable, Hashable {
     public var encodingType: String
     /// Where the worker's stdout and stderr go.
     public var logFile: String
+    /// Set for GreengrassContainer functions: the container every worker runs in (its command, working directory
+    /// and environment replace the fields above, which then describe the host side only).
+    public var container: ContainerSpec?
 
     public init(
         arn: String,
@@ -27,8 +30,10 @@ public struct FunctionSpec: Sendable, Hashable {
         pinned: Bool = false,
         timeoutSeconds: Int = 3,
         encodingType: String = "json",
-        logFile: String
+        logFile: String,
+        container: ContainerSpec? = nil
     ) {
+        self.container = container
         self.arn = arn
         self.name = name
         self.command = command

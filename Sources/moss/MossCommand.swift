@@ -11,7 +11,7 @@ struct MossCommand: AsyncParsableCommand {
         version: MossVersion.current,
         subcommands: [
             RunCommand.self, StatusCommand.self, DeployCommand.self, DeploymentsCommand.self, RollbackCommand.self,
-            ResetCommand.self, ShadowCommand.self, LogsCommand.self, CertsCommand.self, Infer.self,
+            ResetCommand.self, ShadowCommand.self, LogsCommand.self, LaunchFunctionCommand.self, CertsCommand.self, Infer.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import MossBroker
 import MossDeploy
@@ -49,7 +50,11 @@ public struct MossDaemon: Sendable {
         )
         var functionsLogger = logger
         functionsLogger[metadataKey: "component"] = "functions"
-        let functionHost = FunctionHost(logger: functionsLogger)
+        let functionHost = FunctionHost(
+            launcher: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
+            containerDirectory: dataDirectory.path + "/containers",
+            logger: functionsLogger
+        )
         let pythonRuntime = try PythonRuntime.install(into: dataDirectory.path + "/runtime/python")
 
         var deploymentLogger = logger

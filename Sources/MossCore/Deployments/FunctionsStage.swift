@@ -4,8 +4,9 @@ import MossFunctions
 
 /// Puts the group's functions into effect in the function host: pinned ones start, on-demand ones wait for work.
 ///
-/// This first version runs every function without a container (as V1's NoContainer); the container launcher,
-/// memory cgroups, runAs and resources come with the rest of issue 5.
+/// GreengrassContainer functions run in a container `moss launch-function` assembles (code at /lambda, local volume
+/// and device resources at their paths, /sys only with accessSysfs); NoContainer ones run directly. Memory cgroups,
+/// runAs and ML model resources come with the rest of issues 5 and 6.
 struct FunctionsStage: DeploymentStage {
     let host: FunctionHost
     /// Where the clean-room Python runtime modules were installed at start.
@@ -33,12 +34,23 @@ struct FunctionsStage: DeploymentStage {
                 message: "Function \(function.name): code \(function.code) is not a directory (zipped code is not supported yet: unpack it)"
             )
         }
+        let contained = function.isolationMode == .greengrassContainer
+        if contained && geteuid() != 0 {
+            throw DeploymentStageError(
+                code: "ContainerUnavailable",
+                message: "Function \(function.name) has isolationMode GreengrassContainer, which needs mount namespaces: "
+                    + "run Moss as root, or set isolationMode: NoContainer"
+            )
+        }
+        // Inside a container the code is at /lambda and the runtime at /runtime/python.
+        let runtimeDirectory = contained ? "/runtime/python" : pythonRuntime
+        let codeDirectory = contained ? "/lambda" : function.code
         let command: [String]
         if let handler = function.handler {
-            command = [pythonExecutable, PythonRuntime.bootstrap(in: pythonRuntime), "--handler=\(handler)"]
+            command = [pythonExecutable, PythonRuntime.bootstrap(in: runtimeDirectory), "--handler=\(handler)"]
         } else if let executable = function.executable {
             let arguments = function.execArgs.map { $0.split(separator: " ").map(String.init) } ?? []
-            command = [function.code + "/" + executable] + arguments
+            command = [codeDirectory + "/" + executable] + arguments
         } else {
             throw DeploymentStageError(code: "FunctionInvalid", message: "Function \(function.name) has neither a handler nor an executable")
         }
@@ -52,7 +64,35 @@ struct FunctionsStage: DeploymentStage {
         environment.merge(informational) { own, _ in own }
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
-        environment["PYTHONPATH"] = [pythonRuntime, function.code, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+        environment["PYTHONPATH"] = [runtimeDirectory, codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
+            .joined(separator: ":")
+        var container: ContainerSpec?
+        if contained {
+            var mounts = [
+                ContainerSpec.Mount(source: function.code, destination: "/lambda", readOnly: true),
+                ContainerSpec.Mount(source: pythonRuntime, destination: "/runtime/python", readOnly: true),
+            ]
+            for policy in function.resourceAccessPolicies {
+                guard let resource = group.resources.first(where: { $0.id == policy.resourceId }) else { continue }
+                let readOnly = policy.permission == .readOnly
+                switch resource.kind {
+                case .localVolume(let volume):
+                    mounts.append(.init(source: volume.sourcePath, destination: volume.destinationPath, readOnly: readOnly))
+                case .localDevice(let device):
+                    mounts.append(.init(source: device.sourcePath, destination: device.sourcePath, readOnly: readOnly))
+                case .machineLearningModel:
+                    continue  // installed by the resources issue (6)
+                }
+            }
+            container = ContainerSpec(
+                root: "",
+                mounts: mounts,
+                accessSysfs: function.accessSysfs,
+                workingDirectory: "/lambda",
+                command: command,
+                environment: environment
+            )
+        }
         return FunctionSpec(
             arn: "arn:aws:lambda:\(region):\(account):function:\(function.name):\(function.version)",
             name: function.name,
@@ -62,7 +102,8 @@ struct FunctionsStage: DeploymentStage {
             pinned: function.pinned,
             timeoutSeconds: function.timeout,
             encodingType: function.encodingType.rawValue,
-            logFile: logDirectory + "/\(function.name).log"
+            logFile: logDirectory + "/\(function.name).log",
+            container: container
         )
     }
 

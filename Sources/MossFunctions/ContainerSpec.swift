@@ -1,0 +1,51 @@
+/// How a worker is started in a Greengrass container: its own mount namespace and root, in which the function's
+/// code is at `/lambda`, each attached resource at its destination path, `/sys` only with accessSysfs, and a
+/// private `/tmp`. `moss launch-function` reads it (as JSON) and sets all that up before it executes the worker,
+/// because a multithreaded daemon cannot do so between fork and exec.
+public struct ContainerSpec: Codable, Sendable, Hashable {
+    public struct Mount: Codable, Sendable, Hashable {
+        /// A path on the host.
+        public var source: String
+        /// Where the function sees it (absolute, inside the container).
+        public var destination: String
+        public var readOnly: Bool
+
+        public init(source: String, destination: String, readOnly: Bool) {
+            self.source = source
+            self.destination = destination
+            self.readOnly = readOnly
+        }
+    }
+
+    /// An empty directory on the host where the container's root is assembled (a tmpfs is mounted on it).
+    public var root: String
+    public var mounts: [Mount]
+    /// Whether the host's /sys is visible (V1's accessSysfs).
+    public var accessSysfs: Bool
+    public var workingDirectory: String
+    public var command: [String]
+    public var environment: [String: String]
+    /// Run as this user and group (when the daemon runs as root); nil keeps the daemon's.
+    public var uid: UInt32?
+    public var gid: UInt32?
+
+    public init(
+        root: String,
+        mounts: [Mount],
+        accessSysfs: Bool,
+        workingDirectory: String,
+        command: [String],
+        environment: [String: String],
+        uid: UInt32? = nil,
+        gid: UInt32? = nil
+    ) {
+        self.root = root
+        self.mounts = mounts
+        self.accessSysfs = accessSysfs
+        self.workingDirectory = workingDirectory
+        self.command = command
+        self.environment = environment
+        self.uid = uid
+        self.gid = gid
+    }
+}
