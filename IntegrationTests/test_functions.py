@@ -74,6 +74,21 @@ def deployed(moss_binary, tmp_path):
     assert result.returncode == 0, result.stderr
     yield moss
     assert moss.stop() == 0, moss.log()
+    # No worker outlives the daemon (SIGTERM, then SIGKILL after a grace period).
+    assert workers_of(moss.data_dir) == []
+
+
+def workers_of(data_dir: Path) -> list[int]:
+    """Processes whose command line names `data_dir` (the runtime lives there)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(data_dir).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
 
 
 def test_a_device_publish_runs_the_function_whose_publish_and_shadow_update_arrive(deployed):
@@ -212,6 +227,47 @@ subscriptions:
         # The function averages eight CPU readings a second apart before it writes.
         state = wait_until(reported, "the function updates the sensor's shadow", timeout=60)
         assert state == {"temperature": 2 * 25.0 - 45.0, "pressure": 1009.3, "humidity": 40.5, "message": "reading 1"}
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()
+
+
+def test_a_function_over_its_memory_size_is_killed_and_says_so(moss_binary, tmp_path):
+    if os.geteuid() != 0 or not os.access("/sys/fs/cgroup/memory", os.W_OK) and not os.access("/sys/fs/cgroup", os.W_OK):
+        pytest.skip("needs a writable memory cgroup (root)")
+    (tmp_path / "hog").mkdir()
+    (tmp_path / "hog" / "hog.py").write_text(
+        "def handler(event, context):\n    block = bytearray(512 * 1024 * 1024)\n    return len(block)\n"
+    )
+    (tmp_path / "group.yaml").write_text(
+        """\
+core:
+  thingName: gateway
+devices:
+  - thingName: sensor
+functions:
+  - id: hog
+    name: hog
+    runtime: python3.11
+    handler: hog.handler
+    code: hog
+    timeout: 30
+    memorySize: 65536
+subscriptions:
+  - id: in
+    source: device:sensor
+    subject: in
+    target: function:hog
+"""
+    )
+    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    clients = Clients(moss.mqtt_port)
+    try:
+        assert moss.moss("deploy", str(tmp_path / "group.yaml")).returncode == 0
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.publish("in", b"{}", qos=1)
+        wait_until(lambda: "Worker killed for memory" in moss.log(), "the worker is killed for memory", timeout=30)
     finally:
         clients.close_all()
         assert moss.stop() == 0, moss.log()

@@ -14,9 +14,16 @@ public enum ContainerLauncher {
 
     public static func run(_ spec: ContainerSpec) -> Never {
         do {
-            try enterNamespace()
-            try assembleRoot(spec)
-            try enter(spec)
+            if let limit = spec.memoryLimitBytes, let cgroup = spec.memoryCgroup {
+                try MemoryCgroup.join(cgroup, limitBytes: limit)
+            }
+            if spec.isolated {
+                try enterNamespace()
+                try assembleRoot(spec)
+                try enter(spec)
+            } else {
+                try check(chdir(spec.workingDirectory), "chdir to \(spec.workingDirectory)")
+            }
         } catch {
             fail("\(error)")
         }

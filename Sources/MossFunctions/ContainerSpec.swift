@@ -28,6 +28,13 @@ public struct ContainerSpec: Codable, Sendable, Hashable {
     /// Run as this user and group (when the daemon runs as root); nil keeps the daemon's.
     public var uid: UInt32?
     public var gid: UInt32?
+    /// False for NoContainer functions: no namespace or root of their own, only the memory limit.
+    public var isolated: Bool = true
+    /// The worker's memory limit, through the memory cgroup (never an address-space rlimit); nil for none.
+    public var memoryLimitBytes: Int?
+    /// The worker's own memory cgroup, created by the launcher (v1: under /sys/fs/cgroup/memory, v2: under
+    /// /sys/fs/cgroup); the host reads it after the worker exits to tell a memory kill, then removes it.
+    public var memoryCgroup: String?
 
     public init(
         root: String,

@@ -56,6 +56,11 @@ public actor FunctionHost {
     private var events: Set<String> = []
     private var queued = 0
     private var stopping = false
+    /// Where workers' memory cgroups go; nil when none is writable (then limits are not enforced, and said so).
+    private let memoryCgroupParent: String? = MemoryCgroup.parentDirectory()
+    private var warnedUnlimited: Set<String> = []
+    /// Workers told to stop that may still be running; shutdown waits for them (and kills the stragglers).
+    private var stopped: [WorkerProcess] = []
     private(set) var refusedInvocations = 0
 
     public init(
@@ -74,6 +79,7 @@ public actor FunctionHost {
     public func start(ipcPort: Int, environment: [String: String]) {
         self.ipcPort = ipcPort
         self.baseEnvironment = environment
+        if let parent = memoryCgroupParent { MemoryCgroup.removeEmpty(under: parent) }
     }
 
     // MARK: Deployment
@@ -91,10 +97,19 @@ public actor FunctionHost {
         }
     }
 
-    /// Stops every worker (graceful shutdown).
-    public func stopAll() {
+    /// Stops every worker (graceful shutdown): SIGTERM, then SIGKILL for those still running after `grace`, so no
+    /// worker outlives the daemon.
+    public func stopAll(grace: Duration = .seconds(2)) async {
         stopping = true
         for arn in Array(functions.keys) { retire(arn, reason: "Moss is stopping") }
+        // Not cleared: a second call (the server's own stop after the graceful-shutdown handler's) waits as well.
+        stopped.removeAll { !$0.isRunning }
+        let processes = stopped
+        let deadline = ContinuousClock.now + grace
+        while processes.contains(where: \.isRunning), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for process in processes where process.isRunning { process.kill() }
     }
 
     public func isDeployed(_ arn: String) -> Bool { functions[arn] != nil }
@@ -246,14 +261,37 @@ public actor FunctionHost {
             var workingDirectory = function.spec.workingDirectory
             var processEnvironment = environment
             var containerFiles: [String] = []
-            if var container = function.spec.container {
-                guard let launcher, let containerDirectory else {
-                    throw LaunchSetupError(description: "this host cannot start containers (no launcher configured)")
-                }
+            var memoryCgroup: String?
+            // Every worker starts through the launcher when there is one: it joins the memory cgroup and, for
+            // GreengrassContainer functions, builds the container, before it executes the worker.
+            if let launcher, let containerDirectory {
+                var container =
+                    function.spec.container
+                    ?? ContainerSpec(
+                        root: "",
+                        mounts: [],
+                        accessSysfs: true,
+                        workingDirectory: function.spec.workingDirectory,
+                        command: function.spec.command,
+                        environment: [:]
+                    )
+                if function.spec.container == nil { container.isolated = false }
                 // The spec carries the worker's token, so it is written to the private data directory, per worker.
                 container.environment.merge(environment) { own, _ in own }
                 container.environment.merge(["AWS_CONTAINER_AUTHORIZATION_TOKEN": token]) { _, new in new }
                 container.root = containerDirectory + "/\(token)"
+                if let limit = function.spec.memoryLimitBytes {
+                    if let parent = memoryCgroupParent {
+                        memoryCgroup = parent + "/\(function.spec.name)-\(token.prefix(12))"
+                        container.memoryLimitBytes = limit
+                        container.memoryCgroup = memoryCgroup
+                    } else if warnedUnlimited.insert(arn).inserted {
+                        logger.warning(
+                            "No writable memory cgroup: the function runs without its memory limit",
+                            metadata: ["function.arn": "\(arn)", "function.memory_limit_bytes": "\(limit)"]
+                        )
+                    }
+                }
                 let specFile = containerDirectory + "/\(token).json"
                 try FileManager.default.createDirectory(atPath: containerDirectory, withIntermediateDirectories: true)
                 let encoded = try JSONEncoder().encode(container)
@@ -264,8 +302,11 @@ public actor FunctionHost {
                 command = [launcher, "launch-function", "--spec", specFile]
                 workingDirectory = containerDirectory
                 processEnvironment = ["PATH": environment["PATH"] ?? "/usr/bin:/bin"]
+            } else if function.spec.container != nil {
+                throw LaunchSetupError(description: "this host cannot start containers (no launcher configured)")
             }
             let cleanup = containerFiles
+            let cgroup = memoryCgroup
             let process = try WorkerProcess(
                 command: command,
                 workingDirectory: workingDirectory,
@@ -273,8 +314,10 @@ public actor FunctionHost {
                 logFile: function.spec.logFile
             ) { [weak self] status in
                 for file in cleanup { try? FileManager.default.removeItem(atPath: file) }
+                // Read (and removed) here, so a worker the host already forgot leaves no cgroup behind.
+                let killedForMemory = cgroup.map(MemoryCgroup.finish) ?? false
                 guard let self else { return }
-                Task { await self.workerExited(token: token, status: status) }
+                Task { await self.workerExited(token: token, status: status, killedForMemory: killedForMemory) }
             }
             workers[token]?.process = process
             logger.info(
@@ -289,13 +332,20 @@ public actor FunctionHost {
         }
     }
 
-    private func workerExited(token: String, status: Int32) {
+    private func workerExited(token: String, status: Int32, killedForMemory: Bool) {
         guard let worker = workers.removeValue(forKey: token) else { return }
         functions[worker.arn]?.workers.remove(token)
         worker.waiting?.resume(returning: nil)
+        if killedForMemory {
+            logger.error(
+                "Worker killed for memory: the function exceeded its memorySize",
+                metadata: ["function.arn": "\(worker.arn)", "function.memory_limit_bytes": "\(functions[worker.arn]?.spec.memoryLimitBytes ?? 0)"]
+            )
+        }
         if case .busy(let id) = worker.state {
             timeouts.removeValue(forKey: id)?.cancel()
-            deliver(id, .unhandled("The function's worker exited with status \(status) during the invocation"))
+            let why = killedForMemory ? "was killed for exceeding its memory limit" : "exited with status \(status)"
+            deliver(id, .unhandled("The function's worker \(why) during the invocation"))
         }
         guard !stopping, var function = functions[worker.arn] else { return }
         logger.warning(
@@ -346,6 +396,8 @@ public actor FunctionHost {
         workers[token]?.state = .starting
         deliver(id, .unhandled("Task timed out after \(seconds) seconds"))
         worker.process?.stop()
+        if let process = worker.process { stopped.append(process) }
+        stopped.removeAll { !$0.isRunning }
     }
 
     private func retire(_ arn: String, reason: String) {
@@ -357,6 +409,7 @@ public actor FunctionHost {
             worker.waiting?.resume(returning: nil)
             if case .busy(let id) = worker.state { deliver(id, .unhandled(reason)) }
             worker.process?.stop()
+            if let process = worker.process { stopped.append(process) }
         }
     }
 

@@ -20,6 +20,8 @@ public struct FunctionSpec: Sendable, Hashable {
     /// Set for GreengrassContainer functions: the container every worker runs in (its command, working directory
     /// and environment replace the fields above, which then describe the host side only).
     public var container: ContainerSpec?
+    /// The worker's memory limit (the group's memorySize); nil for none.
+    public var memoryLimitBytes: Int?
 
     public init(
         arn: String,
@@ -31,9 +33,11 @@ public struct FunctionSpec: Sendable, Hashable {
         timeoutSeconds: Int = 3,
         encodingType: String = "json",
         logFile: String,
-        container: ContainerSpec? = nil
+        container: ContainerSpec? = nil,
+        memoryLimitBytes: Int? = nil
     ) {
         self.container = container
+        self.memoryLimitBytes = memoryLimitBytes
         self.arn = arn
         self.name = name
         self.command = command

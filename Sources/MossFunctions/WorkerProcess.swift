@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One worker's operating-system process (NoContainer: started directly; the container launcher comes later).
 // Foundation.Process is not marked Sendable; it is only started here and then read and signalled, which it allows
 // from any thread.
@@ -40,6 +44,14 @@ final class WorkerProcess: @unchecked Sendable {
 
     var processIdentifier: Int32 { process.processIdentifier }
 
+    var isRunning: Bool { process.isRunning }
+
+    /// SIGKILL now.
+    func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+    }
+
     /// SIGTERM now, SIGKILL after `grace` if it is still running.
     func stop(grace: Duration = .seconds(2)) {
         guard process.isRunning else { return }
@@ -47,7 +59,7 @@ final class WorkerProcess: @unchecked Sendable {
         let pid = process.processIdentifier
         Task {
             try? await Task.sleep(for: grace)
-            if self.process.isRunning { kill(pid, SIGKILL) }
+            if self.process.isRunning { Glibc.kill(pid, SIGKILL) }
         }
     }
 }

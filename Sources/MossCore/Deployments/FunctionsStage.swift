@@ -8,6 +8,9 @@ import MossFunctions
 /// and device resources at their paths, /sys only with accessSysfs); NoContainer ones run directly. Memory cgroups,
 /// runAs and ML model resources come with the rest of issues 5 and 6.
 struct FunctionsStage: DeploymentStage {
+    /// A function without memorySize gets 128 MB.
+    static let defaultMemorySizeKB = 128 * 1024
+
     let host: FunctionHost
     /// Where the clean-room Python runtime modules were installed at start.
     let pythonRuntime: String
@@ -103,7 +106,9 @@ struct FunctionsStage: DeploymentStage {
             timeoutSeconds: function.timeout,
             encodingType: function.encodingType.rawValue,
             logFile: logDirectory + "/\(function.name).log",
-            container: container
+            container: container,
+            // V1's 16 MB no longer fits a modern Python (3.11 needs about 20 MB to import its standard library).
+            memoryLimitBytes: (function.memorySize ?? Self.defaultMemorySizeKB) * 1024
         )
     }
 
