@@ -54,6 +54,16 @@ let package = Package(
             name: "MossRouting",
             dependencies: ["MossMQTT", "MossBroker", .product(name: "Logging", package: "swift-log")]
         ),
+        // SigV4, the credentials chain, AWS endpoints and error shapes, and a small signed HTTP client (resources, cloud).
+        .target(
+            name: "MossAWS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
         .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
@@ -207,6 +217,11 @@ let package = Package(
         .testTarget(
             name: "MossInferenceTests",
             dependencies: ["MossInference", "CMossInferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "MossAWSTests",
+            dependencies: ["MossAWS", "MossTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Fixtures"]
         ),
     ]

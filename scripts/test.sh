@@ -22,20 +22,21 @@ fi
 if ! python3 - <<'PY'
 import importlib.metadata as m, sys
 try:
-    ok = m.version("paho-mqtt") == "2.1.0" and m.version("pytest") and m.version("greengrasssdk") == "1.6.1"
+    ok = m.version("paho-mqtt") == "2.1.0" and m.version("pytest") and m.version("greengrasssdk") == "1.6.1" and m.version("botocore") and m.version("moto")
 except m.PackageNotFoundError:
     ok = False
 sys.exit(0 if ok else 1)
 PY
 then
-    echo "== installing paho-mqtt 2.1.0, pytest and greengrasssdk 1.6.1"
+    echo "== installing paho-mqtt 2.1.0, pytest, greengrasssdk 1.6.1, botocore and moto[server]"
     if ! python3 -m pip --version >/dev/null 2>&1; then
         sudo_if_needed apt-get update -q
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip
     fi
     # Debian's own python3 is "externally managed" (PEP 668); a pyenv or venv python is not.
-    python3 -m pip install -q "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1" \
-        || python3 -m pip install -q --break-system-packages "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1"
+    # botocore checks MossAWS's SigV4 fixture; moto_server plays S3, SageMaker and the IoT data plane in tests.
+    python3 -m pip install -q "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1" botocore "moto[server]" \
+        || python3 -m pip install -q --break-system-packages "paho-mqtt==2.1.0" pytest "greengrasssdk==1.6.1" botocore "moto[server]"
 fi
 
 echo "== swift build"
