@@ -271,3 +271,96 @@ subscriptions:
     finally:
         clients.close_all()
         assert moss.stop() == 0, moss.log()
+
+
+PINNED = '''\
+import json
+import os
+import time
+import greengrasssdk
+
+iot = greengrasssdk.client("iot-data")
+# Module-level code that never returns, like the tutorial's inference function.
+beat = 0
+while True:
+    beat += 1
+    iot.publish(topic="beat", payload=json.dumps({"pid": os.getpid(), "beat": beat}))
+    time.sleep(0.1)
+
+def handler(event, context):
+    pass
+'''
+
+SLOW = '''\
+import time
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 1))
+    return event
+'''
+
+
+def start_with(moss_binary, tmp_path, functions_yaml: str, subscriptions_yaml: str, config: str = ""):
+    (tmp_path / "group.yaml").write_text(
+        "core:\n  thingName: gateway\ndevices:\n  - thingName: sensor\n"
+        + "functions:\n" + functions_yaml + "subscriptions:\n" + subscriptions_yaml
+    )
+    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n{config}")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+    assert result.returncode == 0, result.stderr
+    return moss
+
+
+def test_a_pinned_function_runs_its_module_code_and_comes_back_after_a_crash(moss_binary, tmp_path):
+    (tmp_path / "pinned").mkdir()
+    (tmp_path / "pinned" / "pinned.py").write_text(PINNED)
+    moss = start_with(
+        moss_binary,
+        tmp_path,
+        "  - id: pinned\n    name: pinned\n    runtime: python3.11\n    handler: pinned.handler\n    code: pinned\n"
+        "    pinned: true\n    isolationMode: NoContainer\n",
+        "  - id: beat\n    source: function:pinned\n    subject: beat\n    target: device:sensor\n",
+    )
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("beat", 0))
+        first = json.loads(sensor.expect_publish(topic="beat", timeout=20).payload)
+        # Kill the worker: the pinned function is started again (with backoff) and its module code runs anew.
+        os.kill(first["pid"], 9)
+
+        def restarted():
+            packet = sensor.expect_publish(topic="beat", timeout=20)
+            return json.loads(packet.payload)["pid"] != first["pid"]
+
+        wait_until(restarted, "a new worker of the pinned function publishes", timeout=30)
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()
+    assert workers_of(moss.data_dir) == []
+
+
+def test_the_concurrency_limit_and_a_full_work_queue(moss_binary, tmp_path):
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "slow.py").write_text(SLOW)
+    moss = start_with(
+        moss_binary,
+        tmp_path,
+        "  - id: slow\n    name: slow\n    runtime: python3.11\n    handler: slow.handler\n    code: slow\n"
+        "    timeout: 30\n    isolationMode: NoContainer\n",
+        "  - id: in\n    source: device:sensor\n    subject: in\n    target: function:slow\n",
+        config="  maxConcurrentLimit: 2\n  maxWorkItemCount: 3\n",
+    )
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        for _ in range(10):
+            sensor.publish("in", json.dumps({"sleep": 3}).encode(), qos=1)
+        # At most two workers start; beyond three waiting invocations the rest are refused, counted and logged.
+        wait_until(lambda: moss.log().count("Work queue full") >= 5, "refusals are logged", timeout=20)
+        started = moss.log().count("Worker started")
+        assert started <= 2, moss.log()
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()

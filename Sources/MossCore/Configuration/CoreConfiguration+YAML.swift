@@ -84,9 +84,12 @@ private struct YAMLConfigurationReader {
         at prefix: String,
         into functions: inout CoreConfiguration.Functions
     ) throws(ConfigurationError) {
-        try forEachKey(in: node, at: prefix, allowed: ["ipcPort", "python"]) { key, value, path throws(ConfigurationError) in
+        let allowed = ["ipcPort", "python", "maxConcurrentLimit", "maxWorkItemCount"]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
             switch key {
             case "ipcPort": functions.ipcPort = try integer(value, path, in: 0...65_535)
+            case "maxConcurrentLimit": functions.maxConcurrentLimit = try integer(value, path, in: 1...10_000)
+            case "maxWorkItemCount": functions.maxWorkItemCount = try integer(value, path, in: 1...1_000_000)
             default: functions.python = try string(value, path)
             }
         }

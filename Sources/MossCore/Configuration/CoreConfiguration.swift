@@ -45,10 +45,16 @@ public struct CoreConfiguration: Sendable, Hashable {
         public var ipcPort: Int
         /// The Python 3 every python3.x runtime maps to.
         public var python: String
+        /// On-demand workers running at once, across all functions (V1's `maxConcurrentLimit`).
+        public var maxConcurrentLimit: Int
+        /// Invocations waiting for a worker, across all functions (V1's `maxWorkItemCount`); more are refused.
+        public var maxWorkItemCount: Int
 
-        public init(ipcPort: Int = 0, python: String = "/usr/bin/python3") {
+        public init(ipcPort: Int = 0, python: String = "/usr/bin/python3", maxConcurrentLimit: Int = 25, maxWorkItemCount: Int = 1024) {
             self.ipcPort = ipcPort
             self.python = python
+            self.maxConcurrentLimit = maxConcurrentLimit
+            self.maxWorkItemCount = maxWorkItemCount
         }
     }
 

@@ -51,6 +51,10 @@ public struct MossDaemon: Sendable {
         var functionsLogger = logger
         functionsLogger[metadataKey: "component"] = "functions"
         let functionHost = FunctionHost(
+            limits: FunctionHostLimits(
+                maximumConcurrentWorkers: configuration.functions.maxConcurrentLimit,
+                maximumQueuedInvocations: configuration.functions.maxWorkItemCount
+            ),
             launcher: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
             containerDirectory: dataDirectory.path + "/containers",
             logger: functionsLogger
