@@ -39,7 +39,6 @@ extension AWSClient {
             method: method,
             path: "/things/\(AWSURIEncoding.encode(thingName))/shadow",
             query: shadowName.map { [AWSQueryItem("name", $0)] } ?? [],
-            headers: body.isEmpty ? [] : [AWSHeader("Content-Type", "application/json")],
             body: body
         )
         return try await send(request, service: .iotData).body

@@ -25,7 +25,11 @@ enum MotoServer {
     static let credentials = AWSCredentials(accessKeyID: "AKIDMOTOTEST", secretAccessKey: "moto/secret+key")
 
     /// Starts moto on a free port, waits until it answers, runs `body` with its endpoint, and stops it.
-    static func with<T>(_ body: (AWSEndpoint) async throws -> T) async throws -> T {
+    /// `environment` is added to the test runner's (moto reads settings such as `INITIAL_NO_AUTH_ACTION_COUNT`).
+    static func with<T>(
+        environment: [String: String] = [:],
+        _ body: (AWSEndpoint) async throws -> T
+    ) async throws -> T {
         let executable = try #require(executable)
         return try await withTemporaryDirectory { directory in
             let port = try freePort()
@@ -34,6 +38,7 @@ enum MotoServer {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardError = process.standardOutput
             try process.run()
