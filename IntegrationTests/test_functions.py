@@ -364,3 +364,62 @@ def test_the_concurrency_limit_and_a_full_work_queue(moss_binary, tmp_path):
     finally:
         clients.close_all()
         assert moss.stop() == 0, moss.log()
+
+
+CALLER = '''\
+import json
+import os
+import greengrasssdk
+
+iot = greengrasssdk.client("iot-data")
+lam = greengrasssdk.client("lambda")
+REGION = os.environ["AWS_REGION"]
+
+def body(reply):
+    # greengrasssdk returns a StreamingBody on success and plain bytes with a FunctionError.
+    payload = reply["Payload"]
+    return json.loads(payload.read() if hasattr(payload, "read") else payload)
+
+def handler(event, context):
+    arn = "arn:aws:lambda:%s:000000000000:function:doubler:1" % REGION
+    reply = lam.invoke(FunctionName=arn, InvocationType="RequestResponse", Payload=json.dumps(event))
+    failed = lam.invoke(FunctionName=arn, InvocationType="RequestResponse", Payload=json.dumps({"n": "x"}))
+    iot.publish(topic="out/result", payload=json.dumps({
+        "doubled": body(reply), "error": failed["FunctionError"],
+        "message": body(failed).get("errorMessage", ""),
+    }))
+'''
+
+DOUBLER = '''\
+def handler(event, context):
+    return {"n": event["n"] * 2 + 0}
+'''
+
+
+def test_one_function_invokes_another_and_gets_its_result_or_error(moss_binary, tmp_path):
+    for name, source in (("caller", CALLER), ("doubler", DOUBLER)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.py").write_text(source)
+    moss = start_with(
+        moss_binary,
+        tmp_path,
+        "".join(
+            f"  - id: {name}\n    name: {name}\n    runtime: python3.11\n    handler: {name}.handler\n    code: {name}\n"
+            "    timeout: 20\n    isolationMode: NoContainer\n"
+            for name in ("caller", "doubler")
+        ),
+        "  - id: in\n    source: device:sensor\n    subject: in\n    target: function:caller\n"
+        "  - id: out\n    source: function:caller\n    subject: out/#\n    target: device:sensor\n",
+    )
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("out/#", 1))
+        sensor.publish("in", b'{"n": 21}', qos=1)
+        result = json.loads(sensor.expect_publish(topic="out/result", timeout=30).payload)
+        assert result["doubled"] == {"n": 42}
+        # "x" * 2 + 0 raises TypeError in the callee: the caller sees V1's Handled error with the message.
+        assert result["error"] == "Handled" and "str" in result["message"]
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()
