@@ -1,4 +1,4 @@
-/// A configuration MossAWS cannot use: a malformed endpoint, a missing region or IoT endpoint.
+/// A configuration MossAWS cannot use: a malformed endpoint, a missing IoT endpoint, an impossible bucket name.
 public struct AWSConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
     public let description: String
 
@@ -9,11 +9,6 @@ public struct AWSConfigurationError: Error, Hashable, Sendable, CustomStringConv
         Self("invalid AWS endpoint '\(url)': \(reason)")
     }
 
-    /// No region was configured and none was found where regions are looked for.
-    public static func missingRegion(lookedIn places: [String]) -> Self {
-        Self("no AWS region configured; looked in: \(places.joined(separator: "; "))")
-    }
-
     /// The IoT data plane has no default endpoint: each account has its own ATS endpoint.
     public static let missingIoTDataEndpoint = Self(
         "no AWS IoT data endpoint configured: it is your account's ATS endpoint "
@@ -22,6 +17,6 @@ public struct AWSConfigurationError: Error, Hashable, Sendable, CustomStringConv
 
     /// A bucket name S3 would refuse.
     public static func invalidBucketName(_ name: String) -> Self {
-        Self("invalid S3 bucket name '\(name)': 3 to 63 lowercase letters, digits, '.' and '-'")
+        Self("invalid S3 bucket name '\(name)': a bucket name has 3 to 63 characters and no '/'")
     }
 }

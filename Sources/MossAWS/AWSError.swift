@@ -58,11 +58,16 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
                 .map(Self.shortCode)
             message = object["message"] as? String ?? object["Message"] as? String ?? object["errorMessage"] as? String
         }
+        var fullMessage = message ?? (text.isEmpty ? Self.reason(status) : String(text.prefix(512)))
+        // S3 names the bucket's region when the request went to the wrong one (301 PermanentRedirect, 400…).
+        if let region = header("x-amz-bucket-region"), !region.isEmpty {
+            fullMessage += " (the bucket is in \(region))"
+        }
         self.init(
             service: service,
             status: status,
             code: code ?? String(status),
-            message: message ?? (text.isEmpty ? Self.reason(status) : String(text.prefix(512))),
+            message: fullMessage,
             requestID: requestID
         )
     }

@@ -18,6 +18,19 @@ import Testing
         )
     }
 
+    @Test func aWrongRegionIsNamed() {
+        let error = AWSError(
+            service: "s3",
+            status: 301,
+            headers: [AWSHeader("x-amz-bucket-region", "eu-west-1")],
+            body: Array(
+                "<Error><Code>PermanentRedirect</Code><Message>Use the specified endpoint.</Message></Error>".utf8
+            )
+        )
+        #expect(error.code == "PermanentRedirect")
+        #expect(error.message == "Use the specified endpoint. (the bucket is in eu-west-1)")
+    }
+
     @Test func theRequestIDHeaderWins() {
         let error = AWSError(
             service: "s3",
