@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import random
+import string
 import sys
 from pathlib import Path
 from unittest import mock
@@ -240,6 +242,53 @@ CASES: list[dict] = [
         "headers": [],
     },
 ]
+
+
+def random_cases(count: int, seed: int = 2026) -> list[dict]:
+    """Generated requests (a fixed seed, so the same every run): keys, names, query strings and headers drawn from
+    alphabets that stress encoding, sorting and white space, signed by each signer in each mode."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + " -_.~!*'();:@&=+$,/?#[]%" + "éü€😀 "
+    header_names = ["X-Amz-Meta-A", "x-amz-meta-a", "X-Amz-Meta-B", "Content-Type", "If-None-Match", "Range", "X-Z"]
+    header_alphabet = string.ascii_letters + string.digits + " \t,;=\"/-"
+
+    def text(characters: str, low: int, high: int) -> str:
+        return "".join(rng.choice(characters) for _ in range(rng.randint(low, high)))
+
+    cases = []
+    for index in range(count):
+        signer = rng.choice(["s3", "standard"])
+        mode = "query" if index % 4 == 3 else "header"
+        host = rng.choice(["https://greengrass-models.s3.eu-west-1.amazonaws.com", "http://127.0.0.1:5123"])
+        if signer == "s3":
+            path = s3_key_path(None, text(alphabet, 1, 24))
+        else:
+            segments = [rng.choice([".", "..", "", text(alphabet, 1, 10)]) for _ in range(rng.randint(1, 4))]
+            path = "/" + "/".join(percent_encode(segment, safe="") for segment in segments)
+        # A presigned URL's query is parsed into a dict by botocore, so its names are unique there.
+        names = [text(alphabet, 1, 6) for _ in range(rng.randint(0, 4))]
+        pairs = [(name, text(alphabet, 0, 8)) for name in (dict.fromkeys(names) if mode == "query" else names)]
+        headers = [[rng.choice(header_names), text(header_alphabet, 0, 12)] for _ in range(rng.randint(0, 4))]
+        case = {
+            "name": f"generated {index}: {signer} {mode}",
+            "signer": signer,
+            "service": "s3" if signer == "s3" else rng.choice(["iotdata", "sagemaker"]),
+            "region": rng.choice(["us-east-1", "eu-west-1", "ap-southeast-2"]),
+            "method": rng.choice(["GET", "HEAD", "PUT", "POST", "DELETE"]) if mode == "header" else "GET",
+            "url": host + path + (query(pairs) if pairs else ""),
+            "headers": headers,
+            "sessionToken": rng.random() < 0.3,
+        }
+        if mode == "query":
+            case.update(mode="query", expires=rng.randint(1, 604800))
+        else:
+            case["body"] = text(alphabet, 0, 40) if case["method"] in ("PUT", "POST") else ""
+            case["unsignedPayload"] = rng.random() < 0.2
+        cases.append(case)
+    return cases
+
+
+CASES += random_cases(48)
 
 SIGNERS = {
     ("s3", "header"): S3SigV4Auth,
