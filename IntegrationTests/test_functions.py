@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -327,6 +328,21 @@ def test_a_pinned_function_runs_its_module_code_and_comes_back_after_a_crash(mos
         sensor = clients.connected(5, client_id="sensor")
         sensor.subscribe(("beat", 0))
         first = json.loads(sensor.expect_publish(topic="beat", timeout=20).payload)
+        # V1's health API sees the worker: its module code never returns, so it never asked for work.
+        port = int(re.search(r"ipc\.port=(\d+)", moss.log()).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/2016-11-01/health/workers", timeout=10) as reply:
+            workers = json.loads(reply.read())
+        [worker] = workers
+        assert worker["FuncArn"].endswith(":function:pinned:1") and worker["ProcessId"] == first["pid"]
+        assert worker["WorkerState"] == "Starting"
+        query = json.dumps({"FuncArns": [worker["FuncArn"], "arn:aws:lambda:us-east-1:000000000000:function:nope:1"]})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/2016-11-01/health/workers", data=query.encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            answer = json.loads(reply.read())
+        assert [w["ProcessId"] for w in answer["Workers"]] == [first["pid"]]
+        assert answer["InvalidArns"] == ["arn:aws:lambda:us-east-1:000000000000:function:nope:1"]
         # Kill the worker: the pinned function is started again (with backoff) and its module code runs anew.
         os.kill(first["pid"], 9)
 

@@ -59,6 +59,8 @@ public actor FunctionHost {
     /// Where workers' memory cgroups go; nil when none is writable (then limits are not enforced, and said so).
     private let memoryCgroupParent: String? = MemoryCgroup.parentDirectory()
     private var warnedUnlimited: Set<String> = []
+    private var initializedWorkers: Set<String> = []
+    private var initializationFailed: Set<String> = []
     /// Workers told to stop that may still be running; shutdown waits for them (and kills the stragglers).
     private var stopped: [WorkerProcess] = []
     private(set) var refusedInvocations = 0
@@ -204,7 +206,52 @@ public actor FunctionHost {
         deliver(invocationID, result)
     }
 
+    /// One worker as V1's health API (1.11) reports it.
+    public struct WorkerHealth: Sendable, Hashable {
+        public var functionARN: String
+        public var workerID: String
+        public var processID: Int32
+        /// V1's states: Working, Waiting, Starting, Initialized, FailedInitialization, NotStarted.
+        public var state: String
+    }
+
+    /// The workers of `arns` (all deployed functions when nil), a function without workers as NotStarted; and the
+    /// ARNs that name no deployed function.
+    public func health(of arns: [String]? = nil) -> (workers: [WorkerHealth], invalid: [String]) {
+        let wanted = arns ?? functions.keys.sorted()
+        var result: [WorkerHealth] = []
+        var invalid: [String] = []
+        for arn in wanted {
+            guard let function = functions[arn] else {
+                invalid.append(arn)
+                continue
+            }
+            if function.workers.isEmpty {
+                result.append(WorkerHealth(functionARN: arn, workerID: "", processID: 0, state: "NotStarted"))
+            }
+            for token in function.workers.sorted() {
+                guard let worker = workers[token] else { continue }
+                let state: String
+                switch worker.state {
+                case .busy: state = "Working"
+                case .idle: state = "Waiting"
+                case .starting: state = initializedWorkers.contains(token) ? "Initialized" : "Starting"
+                }
+                result.append(
+                    WorkerHealth(
+                        functionARN: arn,
+                        workerID: String(token.prefix(16)),
+                        processID: worker.process?.processIdentifier ?? 0,
+                        state: initializationFailed.contains(token) ? "FailedInitialization" : state
+                    )
+                )
+            }
+        }
+        return (result, invalid)
+    }
+
     func initialized(token: String, success: Bool, response: String) {
+        if success { initializedWorkers.insert(token) } else { initializationFailed.insert(token) }
         guard let worker = workers[token] else { return }
         if success {
             logger.debug("Function initialized", metadata: ["function.arn": "\(worker.arn)"])
@@ -333,6 +380,8 @@ public actor FunctionHost {
     }
 
     private func workerExited(token: String, status: Int32, killedForMemory: Bool) {
+        initializedWorkers.remove(token)
+        initializationFailed.remove(token)
         guard let worker = workers.removeValue(forKey: token) else { return }
         functions[worker.arn]?.workers.remove(token)
         worker.waiting?.resume(returning: nil)

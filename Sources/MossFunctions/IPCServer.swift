@@ -58,6 +58,15 @@ public struct IPCServer: Sendable {
         functions.get(":arn/work") { request, context in try await work(request, context) }
         functions.post(":arn/work") { request, context in try await postResult(request, context) }
         functions.put(":arn/initialized") { request, context in try await initialized(request, context) }
+        router.get("2016-11-01/health/workers") { _, _ in await health(nil) }
+        router.post("2016-11-01/health/workers") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+            guard let arns = object?["FuncArns"] as? [String] else {
+                return Self.error(.badRequest, "expected {\"FuncArns\": [function ARNs]}")
+            }
+            return await health(arns)
+        }
         return router
     }
 
@@ -150,6 +159,17 @@ public struct IPCServer: Sendable {
             response: object?["Response"] as? String ?? ""
         )
         return Response(status: .accepted)
+    }
+
+    /// V1's health API (1.11): GET lists every worker; POST `{"FuncArns": [...]}` answers `{Workers, InvalidArns}`.
+    private func health(_ arns: [String]?) async -> Response {
+        let (workers, invalid) = await host.health(of: arns)
+        let list: [[String: Any]] = workers.map {
+            ["FuncArn": $0.functionARN, "WorkerId": $0.workerID, "ProcessId": Int($0.processID), "WorkerState": $0.state]
+        }
+        let reply: Any = arns == nil ? list : ["Workers": list, "InvalidArns": invalid]
+        let data = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])) ?? Data()
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     // MARK: Helpers
