@@ -13,6 +13,7 @@ public enum ContainerLauncher {
     static let replaced: Set<String> = ["tmp", "sys", "proc", "dev", "lost+found"]
 
     public static func run(_ spec: ContainerSpec) -> Never {
+        resetSignals()
         do {
             if let limit = spec.memoryLimitBytes, let cgroup = spec.memoryCgroup {
                 try MemoryCgroup.join(cgroup, limitBytes: limit)
@@ -32,6 +33,17 @@ public enum ContainerLauncher {
         let program = resolve(spec.command.first ?? "", path: spec.environment["PATH"] ?? "/usr/bin:/bin")
         execve(program, &arguments, &environment)
         fail("cannot execute \(program): \(String(cString: strerror(errno)))")
+    }
+
+    /// The daemon ignores and blocks SIGTERM and SIGINT to handle them itself, and both survive exec: a worker would
+    /// never see the SIGTERM that asks it to stop. Restore the defaults and an empty mask.
+    private static func resetSignals() {
+        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] {
+            Glibc.signal(signal, SIG_DFL)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     private static func enterNamespace() throws {
