@@ -72,7 +72,9 @@ def deployed(moss_binary, tmp_path):
     (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
     moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
     result = moss.moss("deploy", str(tmp_path / "group.yaml"))
-    assert result.returncode == 0, result.stderr
+    if result.returncode != 0:
+        moss.stop()  # never leave a daemon behind a failed deployment
+        pytest.fail(f"moss deploy failed:\n{result.stderr}")
     yield moss
     assert moss.stop() == 0, moss.log()
     # No worker outlives the daemon (SIGTERM, then SIGKILL after a grace period).
@@ -309,7 +311,9 @@ def start_with(moss_binary, tmp_path, functions_yaml: str, subscriptions_yaml: s
     (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n{config}")
     moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
     result = moss.moss("deploy", str(tmp_path / "group.yaml"))
-    assert result.returncode == 0, result.stderr
+    if result.returncode != 0:
+        moss.stop()  # never leave a daemon behind a failed deployment
+        pytest.fail(f"moss deploy failed:\n{result.stderr}")
     return moss
 
 
