@@ -10,7 +10,6 @@ deletes the shadows; a restart keeps what was deployed.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -154,10 +153,9 @@ def test_a_broken_group_changes_nothing_and_names_every_error(daemon, tmp_path):
 
 def test_redeploy_is_a_no_op_and_rollback_returns_to_the_previous_group(daemon, tmp_path):
     first = json.loads(deploy(daemon, write(tmp_path, "group.yaml", GROUP)).stdout)
-    started = time.monotonic()
+    # Its duration is measured by scripts/bench/deploy.sh, not asserted here.
     again = json.loads(deploy(daemon, tmp_path / "group.yaml").stdout)
     assert again["status"] == "Success" and again["unchanged"] and again["groupDigest"] == first["groupDigest"]
-    assert time.monotonic() - started < 5  # a CLI round trip; the daemon itself does no staging
 
     second = json.loads(deploy(daemon, write(tmp_path, "group-v2.yaml", GROUP_V2)).stdout)
     assert second["status"] == "Success" and second["groupDigest"] != first["groupDigest"]

@@ -17,6 +17,7 @@ import pytest
 
 from broker_helpers import Clients
 from conftest import start_moss, wait_until
+from tutorial_seed import seed_republisher
 
 greengrasssdk = pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
 
@@ -153,18 +154,6 @@ def test_reset_stops_the_functions_and_removes_their_logs(deployed):
     assert pids
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), "the workers exit", timeout=10)
 
-
-
-SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "001_8fa8090d5f9ce920.txt"
-
-
-def seed_republisher() -> str:
-    """The tutorial's republishing function exactly as the seed prints it (read at run time, never copied)."""
-    if not SEED.exists():
-        pytest.skip(f"{SEED} is not there (the tutorial seed lives beside the repository)")
-    blocks = re.findall(r"```python\n(.*?)```", SEED.read_text(), flags=re.S)
-    [source] = [b for b in blocks if "def get_cpu_temperature" in b and "def function_handler" in b]
-    return source
 
 
 def test_the_tutorials_republisher_runs_unmodified_in_a_container(moss_binary, tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -24,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from fake_ipc_core import ROUTER_ARN, SHADOW_ARN, FakeIPCCore
+from tutorial_seed import seed_republisher
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 RUNTIME_ROOT = REPOSITORY / "Sources" / "MossFunctions" / "Resources" / "python"
 BOOTSTRAP = RUNTIME_ROOT / "lambda_runtime" / "lambda_runtime.py"
-SEED = REPOSITORY.parent / "shared" / "seeds" / "001_8fa8090d5f9ce920.txt"
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:under_test:3"
 TOKEN = "runtime-test-token"
@@ -641,15 +640,6 @@ def test_ipc_client_reads_the_port_and_token_from_the_environment(fake_core, mon
 # The tutorial's republishing function, exactly as the seed prints it
 
 
-def _seed_republisher() -> str:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} is not there (the tutorial seed lives beside the repository)")
-    blocks = re.findall(r"```python\n(.*?)```", SEED.read_text(), flags=re.S)
-    matching = [b for b in blocks if "def get_cpu_temperature" in b and "def function_handler" in b]
-    assert len(matching) == 1, "the seed should print the republishing function once"
-    return matching[0]
-
-
 READING = {"temperature": 25.0, "humidity": 40.5, "pressure": 1009.3, "message": "reading 1"}
 
 
@@ -661,7 +651,7 @@ def test_tutorial_republisher_without_a_thermal_zone(fake_core, runtimes):
     issue 5 supplies the file through a local volume resource (next test)."""
     if os.path.exists("/sys/class/thermal/thermal_zone0/temp"):
         pytest.skip("this host has a thermal zone")
-    runtime = runtimes(_seed_republisher(), fake_core, env={"THING_NAME": "bme680_sensor"})
+    runtime = runtimes(seed_republisher(), fake_core, env={"THING_NAME": "bme680_sensor"})
     invocation = fake_core.enqueue(FUNCTION_ARN, json.dumps(READING).encode(), custom={"subject": "bme680/readings"})
     result = fake_core.wait_result(invocation)
     assert result.function_error == "Handled"
@@ -692,7 +682,7 @@ def test_tutorial_republisher_with_a_thermal_zone_volume(fake_core, runtimes, tm
         pytest.skip("cannot bind-mount over /sys/class/thermal here (needs unshare --mount, i.e. root or userns)")
     prefix = ("unshare", "--mount", "--propagation", "private", "sh", "-c",
               f'mount --bind "{volume}" /sys/class/thermal && exec "$0" "$@"')
-    runtime = runtimes(_seed_republisher(), fake_core, env={"THING_NAME": "bme680_sensor"}, command_prefix=prefix)
+    runtime = runtimes(seed_republisher(), fake_core, env={"THING_NAME": "bme680_sensor"}, command_prefix=prefix)
     invocation = fake_core.enqueue(FUNCTION_ARN, json.dumps(READING).encode(), custom={"subject": "bme680/readings"})
     result = fake_core.wait_result(invocation, timeout=30)
     assert result.function_error == "", runtime.stderr

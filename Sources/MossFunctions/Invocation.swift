@@ -1,3 +1,5 @@
+import Foundation
+
 /// One invocation of a function, from the caller's POST to the worker's result.
 struct Invocation: Sendable {
     enum Kind: String, Sendable {
@@ -26,16 +28,9 @@ public struct InvocationResult: Sendable, Hashable {
     }
 
     static func unhandled(_ message: String) -> InvocationResult {
-        var object = "{\"errorMessage\":\""
-        for character in message.unicodeScalars {
-            switch character {
-            case "\"": object += "\\\""
-            case "\\": object += "\\\\"
-            case "\n": object += "\\n"
-            default: object.unicodeScalars.append(character)
-            }
-        }
-        object += "\",\"errorType\":\"Unhandled\"}"
-        return InvocationResult(functionError: "Unhandled", payload: Array(object.utf8))
+        let body = ["errorMessage": message, "errorType": "Unhandled"]
+        let payload = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return InvocationResult(functionError: "Unhandled", payload: Array(payload))
     }
+
 }

@@ -41,6 +41,9 @@ public final class ShadowService: Sendable {
     private let store: any ShadowStore
     private let publisher: Publisher
     private let clock: @Sendable () -> Int64
+    /// Told about every request answered 500 (a store that failed, a stored document that does not parse), so the
+    /// composition root can log what the 500 hides.
+    private let reportFailure: @Sendable (ShadowKey, any Error) -> Void
     private let maximumBatch: Int
     private let maximumPending: Int
     private let started = ContinuousClock.now
@@ -76,8 +79,10 @@ public final class ShadowService: Sendable {
         maximumBatch: Int = ShadowService.defaultMaximumBatch,
         maximumPending: Int = ShadowService.defaultMaximumPending,
         clock: @escaping @Sendable () -> Int64 = ShadowService.wallClock,
+        reportFailure: @escaping @Sendable (ShadowKey, any Error) -> Void = { _, _ in },
         publisher: @escaping Publisher
     ) {
+        self.reportFailure = reportFailure
         self.engine = ShadowEngine(limits: limits)
         self.store = store
         self.publisher = publisher
@@ -325,6 +330,7 @@ public final class ShadowService: Sendable {
     }
 
     private func failure(_ error: any Error, request: Pending, now: Int64) -> ShadowOutcome {
+        reportFailure(request.key, error)
         let token = ShadowEngine.lenientClientToken(request.payload, limit: engine.limits.maximumClientTokenBytes)
         return .rejected(.internalFailure, reply: engine.errorDocument(.internalFailure, token: token, now: now))
     }

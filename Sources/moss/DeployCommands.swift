@@ -73,7 +73,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
             return
         }
         let formatter = ISO8601DateFormatter()
-        var rows = [["#", "ID", "KIND", "STATUS", "WHEN", "GROUP", "SOURCE"]]
+        var rows: [[String]] = []
         for record in history {
             rows.append([
                 "\(record.sequence)", record.id, record.kind.rawValue, record.status.rawValue + (record.unchanged ? " (unchanged)" : ""),
@@ -81,12 +81,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
                 record.source ?? "-",
             ])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  "))
-        }
+        let header = ["#", "ID", "KIND", "STATUS", "WHEN", "GROUP", "SOURCE"]
+        for line in TextTable.render(header: header, rows: rows) { print(line) }
     }
 }
 

@@ -107,25 +107,18 @@ struct ShadowCommand: AsyncParsableCommand {
             guard case .object(let root)? = try? JSONParser.parse(body), case .array(let shadows)? = root["shadows"] else {
                 throw ValidationError("Moss sent a shadow list this client does not understand")
             }
-            var rows = [["THING", "SHADOW", "VERSION"]]
+            var rows: [[String]] = []
             for case .object(let shadow) in shadows {
                 let thing = if case .string(let text)? = shadow["thing"] { text } else { "?" }
                 let name = if case .string(let text)? = shadow["name"] { text } else { "(classic)" }
                 let version = if case .number(let number)? = shadow["version"] { number.text } else { "?" }
                 rows.append([thing, name, version])
             }
-            if rows.count == 1 {
+            if rows.isEmpty {
                 print(thing.map { "No shadows for \($0)." } ?? "No shadows.")
                 return
             }
-            let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(
-                    row.enumerated().map { index, cell in
-                        index == 2 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-                    }.joined(separator: "  ")
-                )
-            }
+            for line in TextTable.render(header: ["THING", "SHADOW", "VERSION"], rows: rows) { print(line) }
         }
     }
 }

@@ -78,14 +78,7 @@ enum StatusTable {
     }
 
     private static func table(header: [String], rows: [[String]]) -> [String] {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            "  "
-                + row.enumerated().map { index, cell in
-                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-                }.joined(separator: "  ")
-        }
+        TextTable.render(header: header, rows: rows, indent: "  ")
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -28,12 +28,7 @@ extension AdminClient {
             throw .badReply("cannot encode the request: \(error)")
         }
         let (status, reply) = try await send(.POST, path, body: Array(encoded))
-        guard status == 200 else {
-            if let error = try? JSONDecoder().decode(AdminErrorBody.self, from: Data(reply)) {
-                throw .server(status: status, code: error.error.code, message: error.error.message)
-            }
-            throw .server(status: status, code: "http_\(status)", message: String(decoding: reply, as: UTF8.self))
-        }
+        guard status == 200 else { throw Self.serverError(status: status, body: reply) }
         do {
             return try JSONDecoder().decode(DeploymentRecord.self, from: Data(reply))
         } catch {

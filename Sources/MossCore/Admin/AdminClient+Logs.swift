@@ -5,12 +5,7 @@ extension AdminClient {
     /// A function's log from `offset`; returns the bytes and the offset to ask from next.
     public func functionLog(_ name: String, from offset: UInt64) async throws(AdminClientError) -> (text: [UInt8], next: UInt64) {
         let (status, body, headers) = try await sendWithHeaders(.GET, "/v1/logs/functions/\(name)?offset=\(offset)")
-        guard status == 200 else {
-            if let reply = try? JSONDecoder().decode(AdminErrorBody.self, from: Data(body)) {
-                throw .server(status: status, code: reply.error.code, message: reply.error.message)
-            }
-            throw .server(status: status, code: "http_\(status)", message: String(decoding: body, as: UTF8.self))
-        }
+        guard status == 200 else { throw Self.serverError(status: status, body: body) }
         let next = headers["X-Moss-Log-Offset"].flatMap { UInt64($0) } ?? offset + UInt64(body.count)
         return (body, next)
     }

@@ -36,7 +36,7 @@ extension AdminClient {
         if case .object(let object)? = try? JSONParser.parse(body), case .string(let message)? = object["message"] {
             return .shadowRefused(code: status, message: message)
         }
-        return .server(status: status, code: "http_\(status)", message: String(decoding: body, as: UTF8.self))
+        return serverError(status: status, body: body)
     }
 
     private static func pathComponent(_ text: String) -> String {

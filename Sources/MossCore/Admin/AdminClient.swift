@@ -20,17 +20,20 @@ public struct AdminClient: Sendable {
     func get<Reply: Decodable>(_ path: String) async throws(AdminClientError) -> Reply {
         let (status, body) = try await send(.GET, path)
         let data = Data(body)
-        guard status == 200 else {
-            if let reply = try? JSONDecoder().decode(AdminErrorBody.self, from: data) {
-                throw .server(status: status, code: reply.error.code, message: reply.error.message)
-            }
-            throw .server(status: status, code: "http_\(status)", message: String(decoding: data, as: UTF8.self))
-        }
+        guard status == 200 else { throw Self.serverError(status: status, body: body) }
         do {
             return try JSONDecoder().decode(Reply.self, from: data)
         } catch {
             throw .badReply("\(path): \(error)")
         }
+    }
+
+    /// The error an API reply with a failure status stands for (`{"error": {...}}`, or its raw text).
+    static func serverError(status: Int, body: [UInt8]) -> AdminClientError {
+        if let reply = try? JSONDecoder().decode(AdminErrorBody.self, from: Data(body)) {
+            return .server(status: status, code: reply.error.code, message: reply.error.message)
+        }
+        return .server(status: status, code: "http_\(status)", message: String(decoding: body, as: UTF8.self))
     }
 
     /// Sends one request and returns the status and body, whatever the status.

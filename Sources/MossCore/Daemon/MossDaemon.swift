@@ -32,6 +32,11 @@ public struct MossDaemon: Sendable {
         let tls = try configuration.resolveTLS(in: dataDirectory)
 
         let shadowPublisher = ShadowBrokerPublisher()
+        let shadowLogger = {
+            var shadowLogger = logger
+            shadowLogger[metadataKey: "component"] = "shadows"
+            return shadowLogger
+        }()
         let shadows = ShadowService(
             store: ShadowStoreAdapter(database: database),
             limits: ShadowLimits(maximumStateBytes: configuration.shadows.maximumStateBytes),
@@ -39,6 +44,9 @@ public struct MossDaemon: Sendable {
                 perThingPerSecond: configuration.shadows.requestsPerSecondPerThing,
                 totalPerSecond: configuration.shadows.requestsPerSecond
             ),
+            reportFailure: { key, error in
+                shadowLogger.error("Shadow request failed", metadata: ["shadow.key": "\(key)", "error": "\(error)"])
+            },
             publisher: { shadowPublisher.publish($0) }
         )
 

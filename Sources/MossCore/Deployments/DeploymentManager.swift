@@ -154,7 +154,7 @@ public actor DeploymentManager {
         started: Double
     ) async -> DeploymentRecord {
         let digest = group?.digest
-        if let group, kind == .deploy, let current = deployed, current.row.groupDigest == digest, current.group == group {
+        if group != nil, kind == .deploy, let current = deployed, current.row.groupDigest == digest {
             // Redeploying what runs changes nothing: recorded, nothing staged.
             return await record(kind: kind, source: source, group: group, warnings: warnings, unchanged: true, started: started)
         }
