@@ -43,7 +43,7 @@ for _ in range(runs):
 median = statistics.median
 print(f"| deployment of docs/examples/rain-group.yaml | daemon ms (validate → recorded) | `moss deploy` wall ms |")
 print("|---|---|---|")
-print(f"| first (routing staged and switched) | {first_daemon:.1f} | {first_wall:.0f} |")
+print(f"| first (every stage prepared and switched) | {first_daemon:.1f} | {first_wall:.0f} |")
 print(f"| unchanged redeploy, median of {runs} (min–max) | {median(daemon):.1f} ({min(daemon):.1f}–{max(daemon):.1f}) | {median(wall):.0f} ({min(wall):.0f}–{max(wall):.0f}) |")
 print(f"| Greengrass V1 (anchor, reported) | 10 000–20 000 | |")
 PY
