@@ -14,7 +14,9 @@ let package = Package(
     name: "moss",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "moss", targets: ["moss"])
+        .executable(name: "moss", targets: ["moss"]),
+        // What a Swift function links to run as a Moss (Greengrass V1) function.
+        .library(name: "MossFunctionKit", targets: ["MossFunctionKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +79,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/python")]
+        ),
+        // The runtime and client of a Swift function: handler protocol, publish, shadows, invoke over the V1 IPC.
+        // Only NIO: a function's binary stays small.
+        .target(
+            name: "MossFunctionKit",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The Swift analogue of the tutorial's republishing function (Examples/README.md).
+        .executableTarget(
+            name: "Republisher",
+            dependencies: ["MossFunctionKit"],
+            path: "Examples/Republisher"
+        ),
+        // A function exercising the rest of MossFunctionKit for IntegrationTests/test_function_kit.py.
+        .executableTarget(
+            name: "FunctionKitProbe",
+            dependencies: ["MossFunctionKit"],
+            path: "IntegrationTests/FunctionKitProbe"
         ),
         // The NIO server: listeners, sessions, QoS flows, retained messages, wills, limits.
         .target(
@@ -187,6 +211,10 @@ let package = Package(
                 "MossRouting", "MossBroker", "MossMQTT", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "MossFunctionKitTests",
+            dependencies: ["MossFunctionKit"]
         ),
         .testTarget(
             name: "MossDeployTests",
