@@ -214,7 +214,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MossFunctionKitTests",
-            dependencies: ["MossFunctionKit"]
+            dependencies: [
+                "MossFunctionKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "MossDeployTests",

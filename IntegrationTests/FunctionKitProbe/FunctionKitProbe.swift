@@ -72,13 +72,24 @@ struct FunctionKitProbe {
             }
 
             let own = context.functionARN
-            let target = FunctionARN(region: own.region, account: own.account, name: command.invoke, qualifier: own.qualifier)
+            let target = FunctionARN(
+                region: own.region,
+                account: own.account,
+                name: command.invoke,
+                qualifier: own.qualifier
+            )
             let encoder = JSONEncoder()
             report.invoked = try json(
-                try await client.invoke(functionARN: target.description, payload: Array(try encoder.encode(command.event)))
+                try await client.invoke(
+                    functionARN: target.description,
+                    payload: Array(try encoder.encode(command.event))
+                )
             )
             do {
-                _ = try await client.invoke(functionARN: target.description, payload: Array(try encoder.encode(command.badEvent)))
+                _ = try await client.invoke(
+                    functionARN: target.description,
+                    payload: Array(try encoder.encode(command.badEvent))
+                )
                 report.failed = ["kind": .null]
             } catch let error as FunctionInvocationError {
                 report.failed = ["kind": .string(error.kind), "message": .string(error.errorMessage)]

@@ -1,9 +1,10 @@
+import NIOHTTP1
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOHTTP1
 
 /// What a function asks of the core (greengrass-v1.md §3.4): publishing is an Event invocation of `GGRouter` with
 /// the topic in the client context, shadow calls are RequestResponse invocations of `GGShadowService` with the
@@ -67,11 +68,19 @@ public struct FunctionClient: Sendable {
     }
 
     /// Applies the update document `payload` and returns the accepted document; throws `ShadowError`.
-    public func updateThingShadow(thingName: String, shadowName: String? = nil, payload: [UInt8]) async throws -> [UInt8] {
+    public func updateThingShadow(
+        thingName: String,
+        shadowName: String? = nil,
+        payload: [UInt8]
+    ) async throws -> [UInt8] {
         try await shadow(.update, thingName: thingName, shadowName: shadowName, payload: payload)
     }
 
-    public func updateThingShadow(thingName: String, shadowName: String? = nil, payload: String) async throws -> [UInt8] {
+    public func updateThingShadow(
+        thingName: String,
+        shadowName: String? = nil,
+        payload: String
+    ) async throws -> [UInt8] {
         try await updateThingShadow(thingName: thingName, shadowName: shadowName, payload: Array(payload.utf8))
     }
 
@@ -90,7 +99,8 @@ public struct FunctionClient: Sendable {
         shadowName: String?,
         payload: [UInt8]
     ) async throws -> [UInt8] {
-        let prefix = shadowName.map { "$aws/things/\(thingName)/shadow/name/\($0)" } ?? "$aws/things/\(thingName)/shadow"
+        let prefix =
+            shadowName.map { "$aws/things/\(thingName)/shadow/name/\($0)" } ?? "$aws/things/\(thingName)/shadow"
         let context = ClientContext(custom: ["subject": .string("\(prefix)/\(operation.rawValue)")])
         let reply = try await invoke(
             functionARN: environment.shadowServiceARN,

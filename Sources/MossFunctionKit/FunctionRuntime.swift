@@ -1,9 +1,10 @@
+import NIOHTTP1
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOHTTP1
 
 #if canImport(Glibc)
 import Glibc
@@ -138,7 +139,10 @@ struct RuntimeLoop: Sendable {
         var headers = [("X-Amz-InvocationId", id)]
         let body: [UInt8]
         do {
-            let result = try await handler.handle(json && payload.isEmpty ? Array("{}".utf8) : payload, context: context)
+            let result = try await handler.handle(
+                json && payload.isEmpty ? Array("{}".utf8) : payload,
+                context: context
+            )
             body = json && result.isEmpty ? Array("null".utf8) : result
             headers.append(("Content-Type", "application/octet-stream"))
         } catch {

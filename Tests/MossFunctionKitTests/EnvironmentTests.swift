@@ -38,15 +38,17 @@ import Testing
         #expect(try FunctionEnvironment(variables).timeout == .seconds(3))
     }
 
-    @Test(arguments: [
-        ("MY_FUNCTION_ARN", nil, "MY_FUNCTION_ARN is not set"),
-        ("MY_FUNCTION_ARN", "repub", "MY_FUNCTION_ARN is not a function ARN: repub"),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "", "AWS_CONTAINER_AUTHORIZATION_TOKEN is not set"),
-        ("GG_DAEMON_PORT", "http", "GG_DAEMON_PORT is not a port number: http"),
-        ("GG_DAEMON_PORT", "70000", "GG_DAEMON_PORT is not a port number: 70000"),
-        ("ENCODING_TYPE", nil, "ENCODING_TYPE must be \"json\" or \"binary\", not \"\""),
-        ("ENCODING_TYPE", "cbor", "ENCODING_TYPE must be \"json\" or \"binary\", not \"cbor\""),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("MY_FUNCTION_ARN", nil, "MY_FUNCTION_ARN is not set"),
+            ("MY_FUNCTION_ARN", "repub", "MY_FUNCTION_ARN is not a function ARN: repub"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "", "AWS_CONTAINER_AUTHORIZATION_TOKEN is not set"),
+            ("GG_DAEMON_PORT", "http", "GG_DAEMON_PORT is not a port number: http"),
+            ("GG_DAEMON_PORT", "70000", "GG_DAEMON_PORT is not a port number: 70000"),
+            ("ENCODING_TYPE", nil, "ENCODING_TYPE must be \"json\" or \"binary\", not \"\""),
+            ("ENCODING_TYPE", "cbor", "ENCODING_TYPE must be \"json\" or \"binary\", not \"cbor\""),
+        ] as [(String, String?, String)]
+    )
     func aMissingOrWrongVariableIsNamed(variable: String, value: String?, message: String) {
         var variables = complete
         variables[variable] = value

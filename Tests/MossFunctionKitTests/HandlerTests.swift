@@ -18,11 +18,13 @@ import Testing
         invocationID: "id",
         clientContext: ClientContext(custom: ["subject": .string("in/a")]),
         deadline: ContinuousClock.now.advanced(by: .seconds(3)),
-        client: FunctionClient(environment: try! FunctionEnvironment([
-            "MY_FUNCTION_ARN": "arn:aws:lambda:r:a:function:f:1",
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN": "t",
-            "ENCODING_TYPE": "json",
-        ]))
+        client: FunctionClient(
+            environment: try! FunctionEnvironment([
+                "MY_FUNCTION_ARN": "arn:aws:lambda:r:a:function:f:1",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "t",
+                "ENCODING_TYPE": "json",
+            ])
+        )
     )
 
     @Test func theEventIsDecodedAndTheOutputEncoded() async throws {

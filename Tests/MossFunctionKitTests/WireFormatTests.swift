@@ -37,7 +37,9 @@ import Testing
     @Test func aShadowReplyWithCodeAndMessageIsAnError() {
         let error = ShadowError(reply: Array(#"{"code":404,"message":"No shadow exists with name: 't'"}"#.utf8))
         #expect(error == ShadowError(code: 404, message: "No shadow exists with name: 't'"))
-        let withTimestamp = ShadowError(reply: Array(#"{"code":400,"message":"Payload contains invalid json","timestamp":1}"#.utf8))
+        let withTimestamp = ShadowError(
+            reply: Array(#"{"code":400,"message":"Payload contains invalid json","timestamp":1}"#.utf8)
+        )
         #expect(withTimestamp?.code == 400)
         // A document is not an error, even one whose state holds a `code`.
         #expect(ShadowError(reply: Array(#"{"state":{"reported":{"code":1,"message":"x"}},"version":1}"#.utf8)) == nil)
@@ -46,10 +48,16 @@ import Testing
     }
 
     @Test func aFunctionErrorCarriesTheHandlersMessage() {
-        let handled = FunctionInvocationError(kind: "Handled", payload: Array(#"{"errorMessage":"boom","errorType":"E"}"#.utf8))
+        let handled = FunctionInvocationError(
+            kind: "Handled",
+            payload: Array(#"{"errorMessage":"boom","errorType":"E"}"#.utf8)
+        )
         #expect(handled.errorMessage == "boom")
         #expect(handled.description == "Handled function error: boom")
-        let unhandled = FunctionInvocationError(kind: "Unhandled", payload: Array("Task timed out after 3 seconds".utf8))
+        let unhandled = FunctionInvocationError(
+            kind: "Unhandled",
+            payload: Array("Task timed out after 3 seconds".utf8)
+        )
         #expect(unhandled.errorMessage == "Task timed out after 3 seconds")
     }
 
@@ -57,11 +65,14 @@ import Testing
         struct Broken: Error, CustomStringConvertible {
             var description: String { "the sensor is broken" }
         }
-        let document = try JSONSerialization.jsonObject(with: Data(RuntimeLoop.errorDocument(Broken()))) as? [String: Any]
+        let document =
+            try JSONSerialization.jsonObject(with: Data(RuntimeLoop.errorDocument(Broken()))) as? [String: Any]
         #expect(document?["errorMessage"] as? String == "the sensor is broken")
         #expect(document?["errorType"] as? String == "Broken")
         #expect((document?["stackTrace"] as? [Any])?.isEmpty == true)
-        let report = try JSONSerialization.jsonObject(with: Data(RuntimeLoop.initializationReport(success: true, response: "")))
+        let report = try JSONSerialization.jsonObject(
+            with: Data(RuntimeLoop.initializationReport(success: true, response: ""))
+        )
         #expect((report as? [String: Any])?["Success"] as? Bool == true)
         #expect((report as? [String: Any])?["Response"] as? String == "")
     }
@@ -80,7 +91,9 @@ import Testing
         #expect(arn.description == "arn:aws:lambda:eu-west-1:123456789012:function:repub:3")
         #expect(FunctionARN("arn:aws:lambda:::function:GGRouter")?.qualifier == nil)
         #expect(FunctionARN("arn:aws:lambda:::function:GGRouter")?.name == "GGRouter")
-        for wrong in ["", "repub", "arn:aws:s3:::bucket", "arn:aws:lambda:r:a:function:", "arn:aws:lambda:r:a:function:n:"] {
+        for wrong in [
+            "", "repub", "arn:aws:s3:::bucket", "arn:aws:lambda:r:a:function:", "arn:aws:lambda:r:a:function:n:",
+        ] {
             #expect(FunctionARN(wrong) == nil, "\(wrong)")
         }
     }

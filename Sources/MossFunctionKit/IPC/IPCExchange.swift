@@ -58,7 +58,10 @@ final class IPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let bytes = exchange.request.body, !bytes.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
+                promise: nil
+            )
         }
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
@@ -77,7 +80,12 @@ final class IPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.body = nil
             pending = nil
             promise.succeed(
-                IPCResponse(status: Int(head.status.code), headers: head.headers, body: bytes, keepAlive: head.isKeepAlive)
+                IPCResponse(
+                    status: Int(head.status.code),
+                    headers: head.headers,
+                    body: bytes,
+                    keepAlive: head.isKeepAlive
+                )
             )
         }
     }

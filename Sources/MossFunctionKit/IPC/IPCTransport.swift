@@ -18,15 +18,17 @@ final class IPCTransport: Sendable {
     private static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private static let maximumIdle = 8
     /// The Python client's backoff for a core it cannot reach: 50 ms doubling to 2 s, 10 attempts.
-    private static let retryDelays: [Duration] = (0..<9).map { .milliseconds(min(50 << $0, 2000)) }
+    static let defaultRetryDelays: [Duration] = (0..<9).map { .milliseconds(min(50 << $0, 2000)) }
 
     let port: Int
     let token: String
+    private let retryDelays: [Duration]
     private let idle = Mutex<[any Channel]>([])
 
-    init(port: Int, token: String) {
+    init(port: Int, token: String, retryDelays: [Duration] = IPCTransport.defaultRetryDelays) {
         self.port = port
         self.token = token
+        self.retryDelays = retryDelays
     }
 
     deinit {
@@ -43,7 +45,7 @@ final class IPCTransport: Sendable {
         body: [UInt8]? = nil
     ) async throws(IPCError) -> IPCResponse {
         let request = IPCRequest(method: method, path: path, headers: [("Authorization", token)] + headers, body: body)
-        var delays = Self.retryDelays.makeIterator()
+        var delays = retryDelays.makeIterator()
         while true {
             let outcome: Result<IPCResponse, any Error>
             var reused = false
@@ -58,7 +60,12 @@ final class IPCTransport: Sendable {
             case .success(let response) where (200..<300).contains(response.status):
                 return response
             case .success(let response):
-                throw IPCError(status: response.status, message: Self.message(of: response), method: "\(method)", path: path)
+                throw IPCError(
+                    status: response.status,
+                    message: Self.message(of: response),
+                    method: "\(method)",
+                    path: path
+                )
             case .failure(let error):
                 if Task.isCancelled {
                     throw IPCError(status: nil, message: "cancelled", method: "\(method)", path: path)
