@@ -12,6 +12,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import time
 import urllib.request
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def kit_binaries(moss_binary: Path) -> Path:
     return directory
 
 
-def group_yaml(isolation: str, thermal: Path) -> str:
+def group_yaml(isolation: str, thermal: Path, pinned_probe: bool = False) -> str:
     contained = isolation == "GreengrassContainer"
     # In a container the function sees a thermal zone from a local volume; without one, whatever the host has.
     container_keys = (
@@ -66,10 +68,11 @@ def group_yaml(isolation: str, thermal: Path) -> str:
     code: {name}
     timeout: 20
     isolationMode: {isolation}
+    pinned: {"true" if name == "probe" and pinned_probe else "false"}
     environment:
       variables:
         THING_NAME: sensor
-{container_keys}"""
+{"        HEARTBEAT_TOPIC: probe/beat" + chr(10) if name == "probe" and pinned_probe else ""}{container_keys}"""
         for name, executable in (("repub", "Republisher"), ("probe", "FunctionKitProbe"))
     )
     return f"""\
@@ -93,15 +96,13 @@ functions:
     target: function:probe
   - id: probe-out
     source: function:probe
-    subject: probe/out
+    subject: probe/+
     target: device:sensor
 """
 
 
-@pytest.fixture(params=ISOLATION_MODES)
-def deployed(request, moss_binary, kit_binaries, tmp_path):
-    """A daemon with both Swift functions deployed; yields (daemon, isolation mode)."""
-    isolation = request.param
+def deploy(moss_binary: Path, kit_binaries: Path, tmp_path: Path, isolation: str, pinned_probe: bool = False):
+    """A daemon with both Swift functions deployed."""
     # The built executables are copied into each function's code directory, as a user deploys a binary.
     for name, executable in (("repub", "Republisher"), ("probe", "FunctionKitProbe")):
         (tmp_path / name).mkdir()
@@ -109,16 +110,27 @@ def deployed(request, moss_binary, kit_binaries, tmp_path):
     thermal = tmp_path / "thermal"
     (thermal / "thermal_zone0").mkdir(parents=True)
     (thermal / "thermal_zone0" / "temp").write_text(f"{CONTAINER_CPU_MILLIDEGREES}\n")
-    (tmp_path / "group.yaml").write_text(group_yaml(isolation, thermal))
+    (tmp_path / "group.yaml").write_text(group_yaml(isolation, thermal, pinned_probe))
     moss = start_moss(moss_binary, tmp_path / "data")
     result = moss.moss("deploy", str(tmp_path / "group.yaml"))
     if result.returncode != 0:
         moss.stop()  # never leave a daemon behind a failed deployment
         pytest.fail(f"moss deploy failed:\n{result.stderr}")
-    yield moss, isolation
+    return moss
+
+
+def stop(moss, tmp_path: Path):
     assert moss.stop() == 0, moss.log()
     # No worker outlives the daemon.
     assert running_from(tmp_path) == []
+
+
+@pytest.fixture(params=ISOLATION_MODES)
+def deployed(request, moss_binary, kit_binaries, tmp_path):
+    """A daemon with both Swift functions deployed; yields (daemon, isolation mode)."""
+    moss = deploy(moss_binary, kit_binaries, tmp_path, request.param)
+    yield moss, request.param
+    stop(moss, tmp_path)
 
 
 def running_from(directory: Path) -> list[int]:
@@ -143,6 +155,15 @@ def expected_compensation(isolation: str) -> dict:
         cpu = float(zone.read_text().split()[0]) / 1000 if zone.exists() else None
     temperature = READING["temperature"] if cpu is None else 2 * READING["temperature"] - cpu
     return {**READING, "temperature": temperature}
+
+
+def next_on(client, topic: str, timeout: float = 30):
+    """The next message `client` gets on `topic`, passing over others (a pinned function's heartbeats)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = client.next_message(timeout=max(0.1, deadline - time.monotonic()))
+        if message.topic == topic:
+            return message
 
 
 def reported_state(moss, thing: str, name: str | None = None):
@@ -185,8 +206,8 @@ def test_a_swift_function_uses_shadows_invokes_another_and_publishes_only_where_
     clients = Clients(moss.mqtt_port)
     try:
         sensor = clients.paho(version=4, client_id="sensor")
-        # `probe/#` overlaps the route to the sensor (`probe/out`), so the broker grants it; `probe/unrouted`, where
-        # the probe publishes first, has no route from the probe and must never arrive.
+        # `probe/#` overlaps the route to the sensor (`probe/+`), so the broker grants it; `probe/unrouted/x`,
+        # where the probe publishes first, has no route from the probe and must never arrive.
         assert sensor.subscribe("probe/#", qos=1) == [1]
         command = {
             "thing": "probe-thing",
@@ -222,3 +243,31 @@ def test_a_swift_function_uses_shadows_invokes_another_and_publishes_only_where_
     finally:
         clients.close_all()
 
+
+
+def test_a_pinned_swift_function_loops_beside_its_runtime_and_comes_back_after_a_crash(
+    moss_binary, kit_binaries, tmp_path
+):
+    moss = deploy(moss_binary, kit_binaries, tmp_path, "NoContainer", pinned_probe=True)
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.paho(version=4, client_id="sensor")
+        assert sensor.subscribe("probe/#", qos=0) == [0]
+        # Started at deployment, with no invocation: its own loop publishes through a client of its own.
+        first = json.loads(next_on(sensor, "probe/beat").payload)
+        # Its runtime serves invocations meanwhile.
+        command = {"thing": "pinned-thing", "invoke": "repub", "event": READING, "badEvent": {}}
+        sensor.publish("probe/in", json.dumps(command), qos=1)
+        report = json.loads(next_on(sensor, "probe/out").payload)
+        assert report["invoked"] == expected_compensation("NoContainer")
+        assert json.loads(next_on(sensor, "probe/beat").payload)["pid"] == first["pid"]
+        # Killed, it is started again (with backoff) and its loop runs anew.
+        os.kill(first["pid"], signal.SIGKILL)
+        wait_until(
+            lambda: json.loads(next_on(sensor, "probe/beat").payload)["pid"] != first["pid"],
+            "a new worker of the pinned function beats",
+            timeout=30,
+        )
+    finally:
+        clients.close_all()
+        stop(moss, tmp_path)

@@ -1,5 +1,6 @@
 // A function for IntegrationTests/test_function_kit.py: on each invocation it exercises MossFunctionKit's shadow
-// calls and function-to-function invocation, and publishes what it saw on `probe/out`.
+// calls and function-to-function invocation, and publishes what it saw on `probe/out`. With HEARTBEAT_TOPIC set
+// (deployed pinned) it also publishes a heartbeat with its pid there from a loop of its own.
 import MossFunctionKit
 
 #if canImport(FoundationEssentials)
@@ -50,54 +51,77 @@ func shadowFailure(_ body: () async throws -> [UInt8]) async throws -> [String: 
 @main
 struct FunctionKitProbe {
     static func main() async {
-        await FunctionRuntime.run { (command: Command, context: FunctionContext) -> Report in
-            let client = context.client
-            var report = Report(
-                subject: context.subject,
-                functionName: context.functionName,
-                remainingMilliseconds: Int64(context.remainingTime / .milliseconds(1))
-            )
-            // No subscription routes this topic: no device may see it.
-            try await client.publish(topic: "probe/unrouted", payload: "nobody may see this")
-
-            let update = #"{"state":{"reported":{"probe":1}}}"#
-            report.updated = try json(try await client.updateThingShadow(thingName: command.thing, payload: update))
-            report.got = try json(try await client.getThingShadow(thingName: command.thing))
-            _ = try await client.updateThingShadow(thingName: command.thing, shadowName: "config", payload: update)
-            report.named = try json(try await client.getThingShadow(thingName: command.thing, shadowName: "config"))
-            report.deleted = try json(try await client.deleteThingShadow(thingName: command.thing))
-            report.missing = try await shadowFailure { try await client.getThingShadow(thingName: command.thing) }
-            report.invalid = try await shadowFailure {
-                try await client.updateThingShadow(thingName: command.thing, payload: "not a document")
+        let heartbeatTopic = ProcessInfo.processInfo.environment["HEARTBEAT_TOPIC"]
+        await withDiscardingTaskGroup { group in
+            if let heartbeatTopic {
+                group.addTask { await heartbeat(on: heartbeatTopic) }
             }
-
-            let own = context.functionARN
-            let target = FunctionARN(
-                region: own.region,
-                account: own.account,
-                name: command.invoke,
-                qualifier: own.qualifier
-            )
-            let encoder = JSONEncoder()
-            report.invoked = try json(
-                try await client.invoke(
-                    functionARN: target.description,
-                    payload: Array(try encoder.encode(command.event))
-                )
-            )
-            do {
-                _ = try await client.invoke(
-                    functionARN: target.description,
-                    payload: Array(try encoder.encode(command.badEvent))
-                )
-                report.failed = ["kind": .null]
-            } catch let error as FunctionInvocationError {
-                report.failed = ["kind": .string(error.kind), "message": .string(error.errorMessage)]
+            await FunctionRuntime.run { (command: Command, context: FunctionContext) -> Report in
+                try await handle(command, context)
             }
-
-            encoder.outputFormatting = [.sortedKeys]
-            try await client.publish(topic: "probe/out", payload: Array(try encoder.encode(report)))
-            return report
         }
+    }
+
+    /// A pinned function's own loop, beside the runtime's: a client of its own, publishing while the runtime
+    /// long-polls for work, as the tutorial's inference function loops at module level.
+    static func heartbeat(on topic: String) async {
+        guard let client = try? FunctionClient() else { return }
+        let pid = ProcessInfo.processInfo.processIdentifier
+        var beat = 0
+        while !Task.isCancelled {
+            beat += 1
+            try? await client.publish(topic: topic, payload: #"{"beat":\#(beat),"pid":\#(pid)}"#)
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func handle(_ command: Command, _ context: FunctionContext) async throws -> Report {
+        let client = context.client
+        var report = Report(
+            subject: context.subject,
+            functionName: context.functionName,
+            remainingMilliseconds: Int64(context.remainingTime / .milliseconds(1))
+        )
+        // No subscription routes this topic (the route to the sensor is `probe/+`): no device may see it.
+        try await client.publish(topic: "probe/unrouted/x", payload: "nobody may see this")
+
+        let update = #"{"state":{"reported":{"probe":1}}}"#
+        report.updated = try json(try await client.updateThingShadow(thingName: command.thing, payload: update))
+        report.got = try json(try await client.getThingShadow(thingName: command.thing))
+        _ = try await client.updateThingShadow(thingName: command.thing, shadowName: "config", payload: update)
+        report.named = try json(try await client.getThingShadow(thingName: command.thing, shadowName: "config"))
+        report.deleted = try json(try await client.deleteThingShadow(thingName: command.thing))
+        report.missing = try await shadowFailure { try await client.getThingShadow(thingName: command.thing) }
+        report.invalid = try await shadowFailure {
+            try await client.updateThingShadow(thingName: command.thing, payload: "not a document")
+        }
+
+        let own = context.functionARN
+        let target = FunctionARN(
+            region: own.region,
+            account: own.account,
+            name: command.invoke,
+            qualifier: own.qualifier
+        )
+        let encoder = JSONEncoder()
+        report.invoked = try json(
+            try await client.invoke(
+                functionARN: target.description,
+                payload: Array(try encoder.encode(command.event))
+            )
+        )
+        do {
+            _ = try await client.invoke(
+                functionARN: target.description,
+                payload: Array(try encoder.encode(command.badEvent))
+            )
+            report.failed = ["kind": .null]
+        } catch let error as FunctionInvocationError {
+            report.failed = ["kind": .string(error.kind), "message": .string(error.errorMessage)]
+        }
+
+        encoder.outputFormatting = [.sortedKeys]
+        try await client.publish(topic: "probe/out", payload: Array(try encoder.encode(report)))
+        return report
     }
 }
