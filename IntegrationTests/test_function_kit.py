@@ -111,7 +111,8 @@ def deploy(moss_binary: Path, kit_binaries: Path, tmp_path: Path, isolation: str
     (thermal / "thermal_zone0").mkdir(parents=True)
     (thermal / "thermal_zone0" / "temp").write_text(f"{CONTAINER_CPU_MILLIDEGREES}\n")
     (tmp_path / "group.yaml").write_text(group_yaml(isolation, thermal, pinned_probe))
-    moss = start_moss(moss_binary, tmp_path / "data")
+    # Debug logs say when a worker reports `initialized`.
+    moss = start_moss(moss_binary, tmp_path / "data", "--log-level", "debug")
     result = moss.moss("deploy", str(tmp_path / "group.yaml"))
     if result.returncode != 0:
         moss.stop()  # never leave a daemon behind a failed deployment
@@ -190,12 +191,18 @@ def test_a_device_reading_runs_the_swift_republisher(deployed):
             "the Republisher's shadow update lands",
             timeout=20,
         )
-        # The worker reported `initialized` and waits for work (V1's health API on the IPC port).
+        # The worker reported `initialized`, and now waits for work (V1's health API on the IPC port).
+        assert any(
+            "Function initialized" in line and ":function:repub:" in line for line in moss.log().splitlines()
+        ), moss.log()
         port = int(re.search(r"ipc\.port=(\d+)", moss.log()).group(1))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/2016-11-01/health/workers", timeout=10) as reply:
-            workers = json.loads(reply.read())
-        states = {worker["FuncArn"].split(":")[6]: worker["WorkerState"] for worker in workers}
-        assert states["repub"] in ("Waiting", "Working"), workers
+
+        def repub_state():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/2016-11-01/health/workers", timeout=10) as reply:
+                workers = json.loads(reply.read())
+            return {worker["FuncArn"].split(":")[6]: worker["WorkerState"] for worker in workers}["repub"]
+
+        wait_until(lambda: repub_state() == "Waiting", "the Republisher's worker waits for work")
         assert "error" not in (moss.data_dir / "logs" / "functions" / "repub.log").read_text().lower()
     finally:
         clients.close_all()
