@@ -45,6 +45,21 @@ import Testing
         #expect(try await handler.handle(Array(" \n".utf8), context: context) == Array("null".utf8))
     }
 
+    @Test func aHandlerReturningNothingPostsNull() async throws {
+        actor Seen {
+            var events: [String] = []
+            func add(_ event: String) { events.append(event) }
+        }
+        let seen = Seen()
+        // The shape of Examples/README.md's handler: several statements, no return type.
+        let handler = JSONHandler { (event: Labelled, context: FunctionContext) in
+            let label = event.label ?? "none"
+            await seen.add(label + " " + (context.subject ?? ""))
+        }
+        #expect(try await handler.handle(Array(#"{"label": "a"}"#.utf8), context: context) == Array("null".utf8))
+        #expect(await seen.events == ["a in/a"])
+    }
+
     @Test func anEventThatDoesNotDecodeIsAnErrorNamingTheType() async {
         let handler = JSONHandler { (reading: Reading, _: FunctionContext) in reading.temperature }
         await #expect(throws: EventDecodingError.self) {
