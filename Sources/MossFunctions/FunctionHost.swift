@@ -327,6 +327,11 @@ public actor FunctionHost {
                 container.environment.merge(environment) { own, _ in own }
                 container.environment.merge(["AWS_CONTAINER_AUTHORIZATION_TOKEN": token]) { _, new in new }
                 container.root = containerDirectory + "/\(token)"
+                if let user = function.spec.user {
+                    container.user = user
+                    // Its own home, not the daemon's (which it may not even be able to read).
+                    container.environment["HOME"] = user.home
+                }
                 if let limit = function.spec.memoryLimitBytes {
                     if let parent = memoryCgroupParent {
                         memoryCgroup = parent + "/\(function.spec.name)-\(token.prefix(12))"

@@ -22,6 +22,8 @@ public struct FunctionSpec: Sendable, Hashable {
     public var container: ContainerSpec?
     /// The worker's memory limit (the group's memorySize); nil for none.
     public var memoryLimitBytes: Int?
+    /// Who the worker runs as; nil keeps the daemon's user (Moss does not run as root).
+    public var user: FunctionUser?
 
     public init(
         arn: String,
@@ -34,8 +36,10 @@ public struct FunctionSpec: Sendable, Hashable {
         encodingType: String = "json",
         logFile: String,
         container: ContainerSpec? = nil,
-        memoryLimitBytes: Int? = nil
+        memoryLimitBytes: Int? = nil,
+        user: FunctionUser? = nil
     ) {
+        self.user = user
         self.container = container
         self.memoryLimitBytes = memoryLimitBytes
         self.arn = arn

@@ -64,10 +64,10 @@ public struct MossDaemon: Sendable {
                 maximumQueuedInvocations: configuration.functions.maxWorkItemCount
             ),
             launcher: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
-            containerDirectory: dataDirectory.path + "/containers",
+            containerDirectory: dataDirectory.containers,
             logger: functionsLogger
         )
-        let pythonRuntime = try PythonRuntime.install(into: dataDirectory.path + "/runtime/python")
+        let pythonRuntime = try PythonRuntime.install(into: dataDirectory.pythonRuntime)
 
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
@@ -79,8 +79,9 @@ public struct MossDaemon: Sendable {
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,
-                    pythonExecutable: configuration.functions.python,
-                    logDirectory: dataDirectory.path + "/logs/functions",
+                    pythons: PythonInterpreters(configuration.functions),
+                    users: FunctionUserPolicy(configuration.functions),
+                    logDirectory: dataDirectory.functionLogs,
                     region: configuration.region,
                     account: configuration.account
                 ),
@@ -132,7 +133,7 @@ public struct MossDaemon: Sendable {
                 ),
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
-                LogRoutes(functionLogs: dataDirectory.path + "/logs/functions"),
+                LogRoutes(functionLogs: dataDirectory.functionLogs),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.
