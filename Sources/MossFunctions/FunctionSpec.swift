@@ -17,6 +17,8 @@ public struct FunctionSpec: Sendable, Hashable {
     public var encodingType: String
     /// Where the worker's stdout and stderr go.
     public var logFile: String
+    /// The log file's bound (the group's Lambda logger `Space`; V1's default 128 KB).
+    public var logLimitBytes: Int
     /// Set for GreengrassContainer functions: the container every worker runs in (its command, working directory
     /// and environment replace the fields above, which then describe the host side only).
     public var container: ContainerSpec?
@@ -37,8 +39,10 @@ public struct FunctionSpec: Sendable, Hashable {
         logFile: String,
         container: ContainerSpec? = nil,
         memoryLimitBytes: Int? = nil,
-        user: FunctionUser? = nil
+        user: FunctionUser? = nil,
+        logLimitBytes: Int = 128 * 1024
     ) {
+        self.logLimitBytes = logLimitBytes
         self.user = user
         self.container = container
         self.memoryLimitBytes = memoryLimitBytes

@@ -35,6 +35,8 @@ public struct DataDirectory: Sendable, Hashable {
     /// container specs (the daemon's only).
     var pythonRuntime: String { path + "/runtime/python" }
     var functionLogs: String { path + "/logs/functions" }
+    /// The daemon's own log (V1's GreengrassSystem logs), beside the functions' logs.
+    var systemLog: String { path + "/logs/system.log" }
     var containers: String { path + "/containers" }
 
     /// Creates the directory if it does not exist and sets its modes.

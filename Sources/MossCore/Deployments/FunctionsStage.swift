@@ -72,6 +72,9 @@ struct FunctionsStage: DeploymentStage {
             "AWS_GG_RESOURCE_PREFIX": "/",
         ]
         environment.merge(informational) { own, _ in own }
+        // The group's Lambda logger: the runtime's log appender drops records below its level; the file keeps Space.
+        let lambdaLogger = group.logging.first { $0.component == .lambda && $0.type == .fileSystem }
+        environment["LOG_LEVEL"] = environment["LOG_LEVEL"] ?? (lambdaLogger?.level ?? .info).rawValue
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
         environment["PYTHONPATH"] = [runtimeDirectory, codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
@@ -116,7 +119,8 @@ struct FunctionsStage: DeploymentStage {
             container: container,
             // V1's 16 MB no longer fits a modern Python (3.11 needs about 20 MB to import its standard library).
             memoryLimitBytes: (function.memorySize ?? Self.defaultMemorySizeKB) * 1024,
-            user: user
+            user: user,
+            logLimitBytes: (lambdaLogger?.space ?? 128) * 1024
         )
     }
 
