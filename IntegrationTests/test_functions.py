@@ -425,3 +425,70 @@ def test_one_function_invokes_another_and_gets_its_result_or_error(moss_binary, 
     finally:
         clients.close_all()
         assert moss.stop() == 0, moss.log()
+
+
+INSPECTOR = '''\
+import json
+import os
+import sys
+import greengrasssdk
+
+iot = greengrasssdk.client("iot-data")
+
+def body(reply):
+    payload = reply["payload"]
+    return json.loads(payload.read() if hasattr(payload, "read") else payload)
+
+def handler(event, context):
+    names = ["MY_FUNCTION_ARN", "AWS_REGION", "AWS_IOT_THING_NAME", "AWS_IOT_THING_ARN", "AWS_GG_RESOURCE_PREFIX",
+             "ENCODING_TYPE", "GGC_MAX_INTERFACE_VERSION", "SITE", "LOG_LEVEL", "PYTHONPATH"]
+    report = {"env": {name: os.environ.get(name) for name in names}, "path": sys.path[:3]}
+    updated = body(iot.update_thing_shadow(thingName="sensor", payload=json.dumps({"state": {"reported": {"t": 1}}})))
+    got = body(iot.get_thing_shadow(thingName="sensor"))
+    deleted = body(iot.delete_thing_shadow(thingName="sensor"))
+    try:
+        iot.get_thing_shadow(thingName="sensor")
+        missing = None
+    except Exception as error:  # greengrasssdk raises ShadowError with AWS's error document
+        missing = str(error)
+    report["shadow"] = {"updated": updated["version"], "got": got["state"], "deleted": deleted["version"], "missing": missing}
+    iot.publish(topic="out/report", payload=json.dumps(report))
+'''
+
+
+def test_a_function_sees_v1s_environment_and_gets_updates_and_deletes_its_shadow(moss_binary, workspace):
+    write_function(workspace, "inspector", INSPECTOR)
+    (workspace / "libs").mkdir(mode=0o755)
+    moss = start_with(
+        moss_binary,
+        workspace,
+        "  - id: inspector\n    name: inspector\n    version: '7'\n    runtime: python3.11\n    handler: inspector.handler\n"
+        "    code: inspector\n    timeout: 20\n    isolationMode: NoContainer\n"
+        f"    environment:\n      variables:\n        SITE: north\n        PYTHONPATH: {workspace / 'libs'}\n",
+        "  - id: in\n    source: device:sensor\n    subject: in\n    target: function:inspector\n"
+        "  - id: out\n    source: function:inspector\n    subject: out/#\n    target: device:sensor\n",
+    )
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("out/#", 1))
+        sensor.publish("in", b"{}", qos=1)
+        try:
+            report = json.loads(sensor.expect_publish(topic="out/report", timeout=30).payload)
+        except BaseException:
+            print("the function's log:\n" + moss.moss("logs", "inspector").stdout)  # shown with the failure
+            raise
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()
+    env = report["env"]
+    assert env["MY_FUNCTION_ARN"] == "arn:aws:lambda:us-east-1:000000000000:function:inspector:7"
+    assert env["AWS_REGION"] == "us-east-1" and env["AWS_IOT_THING_NAME"] == "gateway"
+    assert env["AWS_IOT_THING_ARN"] == "arn:aws:iot:us-east-1:000000000000:thing/gateway"
+    assert env["ENCODING_TYPE"] == "json" and env["GGC_MAX_INTERFACE_VERSION"] == "1.5" and env["LOG_LEVEL"] == "INFO"
+    assert env["SITE"] == "north" and env["AWS_GG_RESOURCE_PREFIX"] is not None
+    # V1's order: the group's PYTHONPATH before the code, then the runtime.
+    assert report["path"][:2] == [str(workspace / "libs"), str(workspace / "inspector")]
+    shadow = report["shadow"]
+    assert shadow["updated"] == 1 and shadow["got"] == {"reported": {"t": 1}} and shadow["deleted"] == 1
+    assert "404" in shadow["missing"] and "No shadow exists with name: 'sensor'" in shadow["missing"]

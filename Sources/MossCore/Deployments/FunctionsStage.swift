@@ -77,7 +77,8 @@ struct FunctionsStage: DeploymentStage {
         environment["LOG_LEVEL"] = environment["LOG_LEVEL"] ?? (lambdaLogger?.level ?? .info).rawValue
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
-        environment["PYTHONPATH"] = [runtimeDirectory, codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
+        // As V1: the group's PYTHONPATH first ("/mllibs" ran as "/mllibs:/lambda"), then the code, then the runtime.
+        environment["PYTHONPATH"] = [environment["PYTHONPATH"], codeDirectory, runtimeDirectory].compactMap { $0 }
             .joined(separator: ":")
         var container: ContainerSpec?
         if contained {
