@@ -66,6 +66,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Bounded log files: the daemon's system log and functions' output, as V1's loggers' Space.
+        .target(name: "MossLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
         .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
@@ -73,6 +75,7 @@ let package = Package(
             name: "MossFunctions",
             dependencies: [
                 "CMossLauncher",
+                "MossLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -148,6 +151,7 @@ let package = Package(
                 "MossBroker",
                 "MossDeploy",
                 "MossFunctions",
+                "MossLogging",
                 "MossRouting",
                 "MossShadow",
                 "MossStore",
@@ -173,6 +177,7 @@ let package = Package(
             dependencies: [
                 "MossCore",
                 "MossFunctions",
+                "MossLogging",
                 "MossShadow",
                 "MossInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -184,6 +189,7 @@ let package = Package(
             name: "MossTestSupport",
             dependencies: []
         ),
+        .testTarget(name: "MossLoggingTests", dependencies: ["MossLogging"]),
         .testTarget(
             name: "MossMQTTTests",
             dependencies: [

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,3 +173,14 @@ def moss_tls_daemon(moss_binary: Path, tmp_path: Path):
     run_moss(moss_binary, "certs", "init", "--data-dir", str(data_dir), check=True)
     run_moss(moss_binary, "certs", "device", "sensor-1", "--data-dir", str(data_dir), check=True)
     yield from _run_daemon(moss_binary, data_dir)
+
+
+@pytest.fixture
+def workspace():
+    """A directory every user can enter and read (pytest's tmp_path sits under /tmp/pytest-of-root, mode 0700), for
+    what functions running as an unprivileged user must reach: their code, and the data directory that holds the
+    runtime. Removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="moss-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -94,13 +94,15 @@ class FakeState:
     shadow_errors: dict = field(default_factory=dict)  # thing -> (code, message)
     responders: dict = field(default_factory=dict)  # arn -> callable(Invocation) -> (bytes, function error)
     stopping: bool = False
+    keep_alive: bool = False  # answer without `Connection: close`, so clients may reuse the connection
+    connections: int = 0  # TCP connections accepted
 
 
 class FakeIPCCore:
     """The test double. `start()` binds 127.0.0.1 on a free port; `stop()` releases long polls and the port."""
 
-    def __init__(self, token: str = "fake-core-token", poll_timeout: Optional[float] = None):
-        self.state = FakeState(token=token, poll_timeout=poll_timeout)
+    def __init__(self, token: str = "fake-core-token", poll_timeout: Optional[float] = None, keep_alive: bool = False):
+        self.state = FakeState(token=token, poll_timeout=poll_timeout, keep_alive=keep_alive)
         self.condition = threading.Condition()
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -220,6 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        with self.fake.condition:
+            self.fake.state.connections += 1
 
     def do_GET(self):
         self._dispatch("GET")
@@ -346,11 +353,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if status != 204:
             self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
+        if not self.fake.state.keep_alive:
+            self.send_header("Connection", "close")
         self.end_headers()
         if data and status != 204:
             self.wfile.write(data)
-        self.close_connection = True
+        self.close_connection = not self.fake.state.keep_alive
 
 
 def _encode_context(context: dict) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from broker_helpers import Clients
 from conftest import start_moss, wait_until
+from function_helpers import functions_config, make_readable, write_function
 from tutorial_seed import seed_republisher
 
 greengrasssdk = pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
@@ -65,14 +65,12 @@ subscriptions:
 
 
 @pytest.fixture
-def deployed(moss_binary, tmp_path):
-    (tmp_path / "echo").mkdir()
-    (tmp_path / "echo" / "echo.py").write_text(HANDLER)
-    (tmp_path / "group.yaml").write_text(GROUP)
-    # The interpreter running these tests has greengrasssdk; V1 users ship it in their code directory instead.
-    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
-    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
-    result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+def deployed(moss_binary, workspace):
+    write_function(workspace, "echo", HANDLER)
+    (workspace / "group.yaml").write_text(GROUP)
+    (workspace / "moss.yaml").write_text(functions_config())
+    moss = start_moss(moss_binary, workspace / "data", "--config", str(workspace / "moss.yaml"))
+    result = moss.moss("deploy", str(workspace / "group.yaml"))
     if result.returncode != 0:
         moss.stop()  # never leave a daemon behind a failed deployment
         pytest.fail(f"moss deploy failed:\n{result.stderr}")
@@ -156,19 +154,20 @@ def test_reset_stops_the_functions_and_removes_their_logs(deployed):
 
 
 
-def test_the_tutorials_republisher_runs_unmodified_in_a_container(moss_binary, tmp_path):
+def test_the_tutorials_republisher_runs_unmodified_in_a_container(moss_binary, workspace):
     """Issue 5's proof: sensor readings from the broker reach the seed's function in container mode with
     accessSysfs; these VMs have no thermal zone, so a local volume resource mounted at /sys/class/thermal provides
     one; the function writes the compensated reading into the local shadow."""
     if os.geteuid() != 0:
         pytest.skip("container mode needs root (mount namespaces)")
-    code = tmp_path / "repub"
-    code.mkdir()
-    (code / "greengrass_repub_lambda.py").write_text(seed_republisher())
-    thermal = tmp_path / "thermal"
+    write_function(workspace, "repub", "")
+    (workspace / "repub" / "repub.py").unlink()
+    (workspace / "repub" / "greengrass_repub_lambda.py").write_text(seed_republisher())
+    thermal = workspace / "thermal"
     (thermal / "thermal_zone0").mkdir(parents=True)
     (thermal / "thermal_zone0" / "temp").write_text("45000\n")
-    (tmp_path / "group.yaml").write_text(
+    make_readable(workspace)
+    (workspace / "group.yaml").write_text(
         f"""\
 core:
   thingName: rain-gateway
@@ -202,11 +201,11 @@ subscriptions:
     target: function:repub
 """
     )
-    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
-    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    (workspace / "moss.yaml").write_text(functions_config())
+    moss = start_moss(moss_binary, workspace / "data", "--config", str(workspace / "moss.yaml"))
     clients = Clients(moss.mqtt_port)
     try:
-        result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+        result = moss.moss("deploy", str(workspace / "group.yaml"))
         assert result.returncode == 0, result.stderr
         sensor = clients.connected(5, client_id="bme680-sensor")
         reading = {"temperature": 25.0, "humidity": 40.5, "pressure": 1009.3, "message": "reading 1"}
@@ -224,14 +223,11 @@ subscriptions:
         assert moss.stop() == 0, moss.log()
 
 
-def test_a_function_over_its_memory_size_is_killed_and_says_so(moss_binary, tmp_path):
+def test_a_function_over_its_memory_size_is_killed_and_says_so(moss_binary, workspace):
     if os.geteuid() != 0 or not os.access("/sys/fs/cgroup/memory", os.W_OK) and not os.access("/sys/fs/cgroup", os.W_OK):
         pytest.skip("needs a writable memory cgroup (root)")
-    (tmp_path / "hog").mkdir()
-    (tmp_path / "hog" / "hog.py").write_text(
-        "def handler(event, context):\n    block = bytearray(512 * 1024 * 1024)\n    return len(block)\n"
-    )
-    (tmp_path / "group.yaml").write_text(
+    write_function(workspace, "hog", "def handler(event, context):\n    block = bytearray(512 * 1024 * 1024)\n    return len(block)\n")
+    (workspace / "group.yaml").write_text(
         """\
 core:
   thingName: gateway
@@ -252,11 +248,11 @@ subscriptions:
     target: function:hog
 """
     )
-    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n")
-    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    (workspace / "moss.yaml").write_text(functions_config())
+    moss = start_moss(moss_binary, workspace / "data", "--config", str(workspace / "moss.yaml"))
     clients = Clients(moss.mqtt_port)
     try:
-        assert moss.moss("deploy", str(tmp_path / "group.yaml")).returncode == 0
+        assert moss.moss("deploy", str(workspace / "group.yaml")).returncode == 0
         sensor = clients.connected(5, client_id="sensor")
         sensor.publish("in", b"{}", qos=1)
         wait_until(lambda: "Worker killed for memory" in moss.log(), "the worker is killed for memory", timeout=30)
@@ -292,26 +288,25 @@ def handler(event, context):
 '''
 
 
-def start_with(moss_binary, tmp_path, functions_yaml: str, subscriptions_yaml: str, config: str = ""):
-    (tmp_path / "group.yaml").write_text(
+def start_with(moss_binary, workspace, functions_yaml: str, subscriptions_yaml: str, config: str = ""):
+    (workspace / "group.yaml").write_text(
         "core:\n  thingName: gateway\ndevices:\n  - thingName: sensor\n"
         + "functions:\n" + functions_yaml + "subscriptions:\n" + subscriptions_yaml
     )
-    (tmp_path / "moss.yaml").write_text(f"functions:\n  python: {sys.executable}\n{config}")
-    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
-    result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+    (workspace / "moss.yaml").write_text(functions_config(config))
+    moss = start_moss(moss_binary, workspace / "data", "--config", str(workspace / "moss.yaml"))
+    result = moss.moss("deploy", str(workspace / "group.yaml"))
     if result.returncode != 0:
         moss.stop()  # never leave a daemon behind a failed deployment
         pytest.fail(f"moss deploy failed:\n{result.stderr}")
     return moss
 
 
-def test_a_pinned_function_runs_its_module_code_and_comes_back_after_a_crash(moss_binary, tmp_path):
-    (tmp_path / "pinned").mkdir()
-    (tmp_path / "pinned" / "pinned.py").write_text(PINNED)
+def test_a_pinned_function_runs_its_module_code_and_comes_back_after_a_crash(moss_binary, workspace):
+    write_function(workspace, "pinned", PINNED)
     moss = start_with(
         moss_binary,
-        tmp_path,
+        workspace,
         "  - id: pinned\n    name: pinned\n    runtime: python3.11\n    handler: pinned.handler\n    code: pinned\n"
         "    pinned: true\n    isolationMode: NoContainer\n",
         "  - id: beat\n    source: function:pinned\n    subject: beat\n    target: device:sensor\n",
@@ -350,12 +345,11 @@ def test_a_pinned_function_runs_its_module_code_and_comes_back_after_a_crash(mos
     assert workers_of(moss.data_dir) == []
 
 
-def test_the_concurrency_limit_and_a_full_work_queue(moss_binary, tmp_path):
-    (tmp_path / "slow").mkdir()
-    (tmp_path / "slow" / "slow.py").write_text(SLOW)
+def test_the_concurrency_limit_and_a_full_work_queue(moss_binary, workspace):
+    write_function(workspace, "slow", SLOW)
     moss = start_with(
         moss_binary,
-        tmp_path,
+        workspace,
         "  - id: slow\n    name: slow\n    runtime: python3.11\n    handler: slow.handler\n    code: slow\n"
         "    timeout: 30\n    isolationMode: NoContainer\n",
         "  - id: in\n    source: device:sensor\n    subject: in\n    target: function:slow\n",
@@ -405,13 +399,12 @@ def handler(event, context):
 '''
 
 
-def test_one_function_invokes_another_and_gets_its_result_or_error(moss_binary, tmp_path):
+def test_one_function_invokes_another_and_gets_its_result_or_error(moss_binary, workspace):
     for name, source in (("caller", CALLER), ("doubler", DOUBLER)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / f"{name}.py").write_text(source)
+        write_function(workspace, name, source)
     moss = start_with(
         moss_binary,
-        tmp_path,
+        workspace,
         "".join(
             f"  - id: {name}\n    name: {name}\n    runtime: python3.11\n    handler: {name}.handler\n    code: {name}\n"
             "    timeout: 20\n    isolationMode: NoContainer\n"
@@ -432,3 +425,70 @@ def test_one_function_invokes_another_and_gets_its_result_or_error(moss_binary, 
     finally:
         clients.close_all()
         assert moss.stop() == 0, moss.log()
+
+
+INSPECTOR = '''\
+import json
+import os
+import sys
+import greengrasssdk
+
+iot = greengrasssdk.client("iot-data")
+
+def body(reply):
+    payload = reply["payload"]
+    return json.loads(payload.read() if hasattr(payload, "read") else payload)
+
+def handler(event, context):
+    names = ["MY_FUNCTION_ARN", "AWS_REGION", "AWS_IOT_THING_NAME", "AWS_IOT_THING_ARN", "AWS_GG_RESOURCE_PREFIX",
+             "ENCODING_TYPE", "GGC_MAX_INTERFACE_VERSION", "SITE", "LOG_LEVEL", "PYTHONPATH"]
+    report = {"env": {name: os.environ.get(name) for name in names}, "path": sys.path[:3]}
+    updated = body(iot.update_thing_shadow(thingName="sensor", payload=json.dumps({"state": {"reported": {"t": 1}}})))
+    got = body(iot.get_thing_shadow(thingName="sensor"))
+    deleted = body(iot.delete_thing_shadow(thingName="sensor"))
+    try:
+        iot.get_thing_shadow(thingName="sensor")
+        missing = None
+    except Exception as error:  # greengrasssdk raises ShadowError with AWS's error document
+        missing = str(error)
+    report["shadow"] = {"updated": updated["version"], "got": got["state"], "deleted": deleted["version"], "missing": missing}
+    iot.publish(topic="out/report", payload=json.dumps(report))
+'''
+
+
+def test_a_function_sees_v1s_environment_and_gets_updates_and_deletes_its_shadow(moss_binary, workspace):
+    write_function(workspace, "inspector", INSPECTOR)
+    (workspace / "libs").mkdir(mode=0o755)
+    moss = start_with(
+        moss_binary,
+        workspace,
+        "  - id: inspector\n    name: inspector\n    version: '7'\n    runtime: python3.11\n    handler: inspector.handler\n"
+        "    code: inspector\n    timeout: 20\n    isolationMode: NoContainer\n"
+        f"    environment:\n      variables:\n        SITE: north\n        PYTHONPATH: {workspace / 'libs'}\n",
+        "  - id: in\n    source: device:sensor\n    subject: in\n    target: function:inspector\n"
+        "  - id: out\n    source: function:inspector\n    subject: out/#\n    target: device:sensor\n",
+    )
+    clients = Clients(moss.mqtt_port)
+    try:
+        sensor = clients.connected(5, client_id="sensor")
+        sensor.subscribe(("out/#", 1))
+        sensor.publish("in", b"{}", qos=1)
+        try:
+            report = json.loads(sensor.expect_publish(topic="out/report", timeout=30).payload)
+        except BaseException:
+            print("the function's log:\n" + moss.moss("logs", "inspector").stdout)  # shown with the failure
+            raise
+    finally:
+        clients.close_all()
+        assert moss.stop() == 0, moss.log()
+    env = report["env"]
+    assert env["MY_FUNCTION_ARN"] == "arn:aws:lambda:us-east-1:000000000000:function:inspector:7"
+    assert env["AWS_REGION"] == "us-east-1" and env["AWS_IOT_THING_NAME"] == "gateway"
+    assert env["AWS_IOT_THING_ARN"] == "arn:aws:iot:us-east-1:000000000000:thing/gateway"
+    assert env["ENCODING_TYPE"] == "json" and env["GGC_MAX_INTERFACE_VERSION"] == "1.5" and env["LOG_LEVEL"] == "INFO"
+    assert env["SITE"] == "north" and env["AWS_GG_RESOURCE_PREFIX"] is not None
+    # V1's order: the group's PYTHONPATH before the code, then the runtime.
+    assert report["path"][:2] == [str(workspace / "libs"), str(workspace / "inspector")]
+    shadow = report["shadow"]
+    assert shadow["updated"] == 1 and shadow["got"] == {"reported": {"t": 1}} and shadow["deleted"] == 1
+    assert "404" in shadow["missing"] and "No shadow exists with name: 'sensor'" in shadow["missing"]

@@ -207,6 +207,20 @@ def test_json_event_result_and_context(fake_core, runtimes):
     assert "x-amz-function-error" not in posts[0].headers
 
 
+def test_the_runtime_keeps_its_connection_open_where_the_core_allows(runtimes):
+    core = FakeIPCCore(token=TOKEN, keep_alive=True).start()
+    try:
+        runtimes(ECHO, core)
+        core.wait_initialization()
+        for n in range(5):
+            invocation = core.enqueue(FUNCTION_ARN, json.dumps({"n": n}).encode())
+            assert core.wait_result(invocation).json()["event"] == {"n": n}
+        # Initialization, five polls and five results, all over the one connection it opened first.
+        assert len(core.state.requests) >= 11 and core.state.connections == 1
+    finally:
+        core.stop()
+
+
 def test_binary_event_and_result(fake_core, runtimes):
     source = """
         def function_handler(event, context):

@@ -152,7 +152,8 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP level: as a socket-level option, TCP_NODELAY (1) would be SO_DEBUG, which only root may set.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 guard registry.reserveSocket(limit: limits.maximumConnections) else {

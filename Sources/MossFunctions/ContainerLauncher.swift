@@ -21,10 +21,11 @@ public enum ContainerLauncher {
             if spec.isolated {
                 try enterNamespace()
                 try assembleRoot(spec)
-                try enter(spec)
-            } else {
-                try check(chdir(spec.workingDirectory), "chdir to \(spec.workingDirectory)")
+                try check(chroot(spec.root), "chroot into \(spec.root)")
             }
+            // Last, because everything above needs root; the working directory is then entered as the user.
+            if let user = spec.user { try switchUser(to: user) }
+            try check(chdir(spec.workingDirectory), "chdir to \(spec.workingDirectory)")
         } catch {
             fail("\(error)")
         }
@@ -85,14 +86,14 @@ public enum ContainerLauncher {
         }
     }
 
-    private static func enter(_ spec: ContainerSpec) throws {
-        try check(chroot(spec.root), "chroot into \(spec.root)")
-        try check(chdir(spec.workingDirectory), "chdir to \(spec.workingDirectory)")
-        if let gid = spec.gid {
-            try check(setgroups(0, nil), "drop supplementary groups")
-            try check(setgid(gid), "setgid(\(gid))")
+    /// Groups first: once the uid is not root, the groups can no longer change.
+    private static func switchUser(to user: FunctionUser) throws {
+        let groups = user.supplementaryGroups.map { gid_t($0) }
+        try groups.withUnsafeBufferPointer { buffer in
+            try check(setgroups(buffer.count, buffer.baseAddress), "set the supplementary groups \(user.supplementaryGroups)")
         }
-        if let uid = spec.uid { try check(setuid(uid), "setuid(\(uid))") }
+        try check(setgid(user.gid), "setgid(\(user.gid))")
+        try check(setuid(user.uid), "setuid(\(user.uid))")
     }
 
     /// Whether `destination` lies under a host directory bound into the container (rather than in its tmpfs).

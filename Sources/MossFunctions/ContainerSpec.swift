@@ -25,9 +25,8 @@ public struct ContainerSpec: Codable, Sendable, Hashable {
     public var workingDirectory: String
     public var command: [String]
     public var environment: [String: String]
-    /// Run as this user and group (when the daemon runs as root); nil keeps the daemon's.
-    public var uid: UInt32?
-    public var gid: UInt32?
+    /// Run as this user, its group and supplementary groups (the daemon runs as root); nil keeps the daemon's.
+    public var user: FunctionUser?
     /// False for NoContainer functions: no namespace or root of their own, only the memory limit.
     public var isolated: Bool = true
     /// The worker's memory limit, through the memory cgroup (never an address-space rlimit); nil for none.
@@ -43,8 +42,7 @@ public struct ContainerSpec: Codable, Sendable, Hashable {
         workingDirectory: String,
         command: [String],
         environment: [String: String],
-        uid: UInt32? = nil,
-        gid: UInt32? = nil
+        user: FunctionUser? = nil
     ) {
         self.root = root
         self.mounts = mounts
@@ -52,7 +50,6 @@ public struct ContainerSpec: Codable, Sendable, Hashable {
         self.workingDirectory = workingDirectory
         self.command = command
         self.environment = environment
-        self.uid = uid
-        self.gid = gid
+        self.user = user
     }
 }

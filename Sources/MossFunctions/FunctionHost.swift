@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import MossLogging
 
 /// Runs the deployed functions: a work queue per function, workers that long-poll it over the IPC, results for
 /// callers that wait, timeouts, and restarts. Pinned functions get one worker, started at deployment and restarted
@@ -63,6 +64,8 @@ public actor FunctionHost {
     private var initializationFailed: Set<String> = []
     /// Workers told to stop that may still be running; shutdown waits for them (and kills the stragglers).
     private var stopped: [WorkerProcess] = []
+    /// Each deployed function's log file (by path), written through the daemon so its size stays bounded.
+    private var logs: [String: RotatingLogFile] = [:]
     private(set) var refusedInvocations = 0
 
     public init(
@@ -93,9 +96,33 @@ public actor FunctionHost {
         for (arn, function) in functions where wanted[arn] != function.spec {
             retire(arn, reason: "the function was redeployed or removed")
         }
+        updateLogs(for: specs)
         for spec in specs where functions[spec.arn] == nil {
             functions[spec.arn] = Function(spec: spec)
             if spec.pinned { spawn(spec.arn) }
+        }
+    }
+
+    /// Opens the log files of new functions, applies the group's bound to all, and closes those no longer deployed.
+    private func updateLogs(for specs: [FunctionSpec]) {
+        var wanted: [String: Int] = [:]
+        for spec in specs { wanted[spec.logFile] = spec.logLimitBytes }
+        for (path, file) in logs where wanted[path] == nil {
+            file.close()
+            logs[path] = nil
+        }
+        for (path, limit) in wanted {
+            if let file = logs[path] {
+                file.limitBytes = limit
+                continue
+            }
+            do {
+                let directory = (path as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                logs[path] = try RotatingLogFile(path: path, limitBytes: limit)
+            } catch {
+                logger.error("Cannot open a function's log file; its output is lost", metadata: ["log.path": "\(path)", "error": "\(error)"])
+            }
         }
     }
 
@@ -327,6 +354,11 @@ public actor FunctionHost {
                 container.environment.merge(environment) { own, _ in own }
                 container.environment.merge(["AWS_CONTAINER_AUTHORIZATION_TOKEN": token]) { _, new in new }
                 container.root = containerDirectory + "/\(token)"
+                if let user = function.spec.user {
+                    container.user = user
+                    // Its own home, not the daemon's (which it may not even be able to read).
+                    container.environment["HOME"] = user.home
+                }
                 if let limit = function.spec.memoryLimitBytes {
                     if let parent = memoryCgroupParent {
                         memoryCgroup = parent + "/\(function.spec.name)-\(token.prefix(12))"
@@ -358,7 +390,7 @@ public actor FunctionHost {
                 command: command,
                 workingDirectory: workingDirectory,
                 environment: processEnvironment,
-                logFile: function.spec.logFile
+                output: logs[function.spec.logFile].map { TimestampedLines(sink: $0) }
             ) { [weak self] status in
                 for file in cleanup { try? FileManager.default.removeItem(atPath: file) }
                 // Read (and removed) here, so a worker the host already forgot leaves no cgroup behind.

@@ -17,11 +17,15 @@ public struct FunctionSpec: Sendable, Hashable {
     public var encodingType: String
     /// Where the worker's stdout and stderr go.
     public var logFile: String
+    /// The log file's bound (the group's Lambda logger `Space`; V1's default 128 KB).
+    public var logLimitBytes: Int
     /// Set for GreengrassContainer functions: the container every worker runs in (its command, working directory
     /// and environment replace the fields above, which then describe the host side only).
     public var container: ContainerSpec?
     /// The worker's memory limit (the group's memorySize); nil for none.
     public var memoryLimitBytes: Int?
+    /// Who the worker runs as; nil keeps the daemon's user (Moss does not run as root).
+    public var user: FunctionUser?
 
     public init(
         arn: String,
@@ -34,8 +38,12 @@ public struct FunctionSpec: Sendable, Hashable {
         encodingType: String = "json",
         logFile: String,
         container: ContainerSpec? = nil,
-        memoryLimitBytes: Int? = nil
+        memoryLimitBytes: Int? = nil,
+        user: FunctionUser? = nil,
+        logLimitBytes: Int = 128 * 1024
     ) {
+        self.logLimitBytes = logLimitBytes
+        self.user = user
         self.container = container
         self.memoryLimitBytes = memoryLimitBytes
         self.arn = arn

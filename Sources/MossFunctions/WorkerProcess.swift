@@ -1,4 +1,5 @@
 import Foundation
+import MossLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -9,13 +10,16 @@ import Glibc
 // from any thread.
 final class WorkerProcess: @unchecked Sendable {
     private let process: Process
+    /// Holds the output pipe's read source for as long as the worker runs.
+    private var reader: WorkerOutputReader?
 
-    /// Starts `command` with exactly `environment`, its output appended to `logFile`; `onExit` gets the status.
+    /// Starts `command` with exactly `environment`; its stdout and stderr go, line by line and time-stamped, to
+    /// `output` (nowhere when nil); `onExit` gets the status.
     init(
         command: [String],
         workingDirectory: String,
         environment: [String: String],
-        logFile: String,
+        output: TimestampedLines?,
         onExit: @escaping @Sendable (Int32) -> Void
     ) throws {
         let process = Process()
@@ -24,21 +28,38 @@ final class WorkerProcess: @unchecked Sendable {
         process.arguments = command
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         process.environment = environment
-        let directory = (logFile as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: logFile) {
-            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        try log.seekToEnd()
-        process.standardOutput = log
-        process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        var pipeEnds: (read: Int32, write: FileHandle)?
+        if output != nil {
+            var descriptors: [Int32] = [-1, -1]
+            // Close-on-exec at once: other children the daemon starts meanwhile must not hold the write end open.
+            guard pipe(&descriptors) == 0, fcntl(descriptors[0], F_SETFD, FD_CLOEXEC) == 0,
+                fcntl(descriptors[1], F_SETFD, FD_CLOEXEC) == 0
+            else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot create the worker's output pipe"])
+            }
+            let write = FileHandle(fileDescriptor: descriptors[1], closeOnDealloc: true)
+            process.standardOutput = write
+            process.standardError = write
+            pipeEnds = (descriptors[0], write)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         process.terminationHandler = { finished in
-            try? log.close()
             onExit(finished.terminationStatus)
         }
-        try process.run()
+        do {
+            try process.run()
+        } catch {
+            if let pipeEnds { _ = Glibc.close(pipeEnds.read) }
+            throw error
+        }
+        if let pipeEnds, let output {
+            // The daemon's copy of the write end would keep the pipe open after the worker exits.
+            try? pipeEnds.write.close()
+            reader = WorkerOutputReader(descriptor: pipeEnds.read, output: output)
+        }
         self.process = process
     }
 

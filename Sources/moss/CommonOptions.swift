@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MossLogging
 import MossCore
 
 /// `--log-level`, shared by every subcommand. Our own enum: extending `Logger.Level` would be a retroactive conformance.
@@ -20,13 +21,15 @@ struct DataDirectoryOptions: ParsableArguments {
     var resolved: DataDirectory { DataDirectory.resolve(flag: dataDirectory) }
 }
 
-/// Only the executable configures logging: once, to standard error, at the level asked for.
+/// Only the executable configures logging: once, to standard error at the level asked for, and for the daemon also
+/// to its system log file (which writes nothing until the daemon opens it in the data directory).
 enum LoggingBootstrap {
-    static func start(level: Logger.Level) {
+    static func start(level: Logger.Level, systemLog: SystemLog? = nil) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            guard let systemLog else { return handler }
+            return MultiplexLogHandler([handler, SystemLogHandler(label: label, log: systemLog, level: level)])
         }
     }
 }

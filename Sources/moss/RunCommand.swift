@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MossCore
+import MossLogging
 
 /// `moss run`: the daemon. Defaults, then `--config FILE`, then `MOSS_DATA_DIR`, then flags.
 struct RunCommand: AsyncParsableCommand {
@@ -56,8 +57,9 @@ struct RunCommand: AsyncParsableCommand {
         if let logLevel { configuration.logLevel = logLevel.loggerLevel }
         try configuration.validate()
 
-        LoggingBootstrap.start(level: configuration.logLevel)
+        let systemLog = SystemLog()
+        LoggingBootstrap.start(level: configuration.logLevel, systemLog: systemLog)
         let logger = Logger(label: "moss")
-        try await MossDaemon(configuration: configuration, logger: logger).run()
+        try await MossDaemon(configuration: configuration, logger: logger, systemLog: systemLog).run()
     }
 }

@@ -92,6 +92,19 @@ struct CoreConfigurationTests {
         )
     }
 
+    @Test func functionUsersAndInterpreters() throws {
+        let yaml = """
+            functions:
+              defaultRunAs: {uid: 1000, gid: 1001}
+              allowFunctionsToRunAsRoot: true
+              pythonRuntimes: {python3.7: /opt/python3.7/bin/python3}
+            """
+        let functions = try CoreConfiguration.parse(yaml: yaml, file: "/etc/moss.yaml").functions
+        #expect(functions.defaultRunAs == .init(uid: 1000, gid: 1001))
+        #expect(functions.allowFunctionsToRunAsRoot)
+        #expect(functions.pythonRuntimes == ["python3.7": "/opt/python3.7/bin/python3"])
+    }
+
     @Test func theSampleConfigurationIsTheDefaults() throws {
         // docs/moss.yaml documents every key with its default; keep it honest.
         let sample = URL(fileURLWithPath: #filePath)
@@ -112,6 +125,21 @@ struct CoreConfigurationTests {
     }
 
     static let badInputs: [BadInput] = [
+        .init(yaml: "functions:\n  defaultRunAs: {uid: 1000}\n", key: "functions.defaultRunAs", line: 2, fragment: "both uid and gid"),
+        .init(yaml: "functions:\n  defaultRunAs: {uid: -1, gid: 1}\n", key: "functions.defaultRunAs.uid", line: 2, fragment: "0...4294967294"),
+        .init(
+            yaml: "functions:\n  pythonRuntimes: {java8: /usr/bin/java}\n",
+            key: "functions.pythonRuntimes.java8",
+            line: 2,
+            fragment: "Python runtime name"
+        ),
+        .init(
+            yaml: "functions:\n  pythonRuntimes: {python3.7: python3.7}\n",
+            key: "functions.pythonRuntimes.python3.7",
+            line: 2,
+            fragment: "absolute path"
+        ),
+        .init(yaml: "functions:\n  allowFunctionsToRunAsRoot: yes please\n", key: "functions.allowFunctionsToRunAsRoot", line: 2, fragment: "true or false"),
         .init(yaml: "mqtt:\n  prot: 1883\n", key: "mqtt.prot", line: 2, fragment: "allowed here: bind, port, tlsPort"),
         .init(yaml: "dataDir: /x\n", key: "dataDir", line: 1, fragment: "allowed here: dataDirectory"),
         .init(

@@ -6,12 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-500}
+# The client side (paho) runs on the tests' Python; the function on the system Python, which the unprivileged user
+# functions run as (when Moss is root) can use, with greengrasssdk shipped in its code as V1 functions did.
 PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
+FUNCTION_PYTHON=${FUNCTION_PYTHON:-/usr/bin/python3}
 "$PYTHON" -c "import greengrasssdk, paho.mqtt" || { echo "needs greengrasssdk and paho-mqtt for $PYTHON" >&2; exit 1; }
+SDK=$("$PYTHON" -c 'import greengrasssdk, os; print(os.path.dirname(greengrasssdk.__file__))')
 swift build -c release --product moss >/dev/null 2>&1
 BIN="$(swift build -c release --show-bin-path)/moss"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/moss-functions-bench.XXXXXX")
+chmod 755 "$WORK"
 mkdir -p "$WORK/echo"
+cp -r "$SDK" "$WORK/echo/greengrasssdk"
+chmod -R a+rX "$WORK/echo"
 cat > "$WORK/echo/echo.py" <<'PY'
 import greengrasssdk
 iot = greengrasssdk.client("iot-data")
@@ -40,11 +47,11 @@ subscriptions:
     subject: out/bench
     target: device:sensor
 YAML
-printf 'functions:\n  python: %s\n' "$PYTHON" > "$WORK/moss.yaml"
+printf 'functions:\n  python: %s\n' "$FUNCTION_PYTHON" > "$WORK/moss.yaml"
 "$BIN" run --config "$WORK/moss.yaml" --data-dir "$WORK/data" --mqtt-port 0 --mqtts-port 0 --log-level warning 2>"$WORK/log" &
 DAEMON=$!
 trap 'kill "$DAEMON" 2>/dev/null; wait "$DAEMON" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 200); do [ -f "$WORK/data/ports.json" ] && break; sleep 0.05; done
 "$BIN" deploy "$WORK/group.yaml" --data-dir "$WORK/data" >/dev/null
 PORT=$("$PYTHON" -c "import json; print(json.load(open('$WORK/data/ports.json'))['mqtt'])")
-"$PYTHON" scripts/bench/functions.py "$PORT" "$RUNS" "$PYTHON"
+"$PYTHON" scripts/bench/functions.py "$PORT" "$RUNS" "$FUNCTION_PYTHON"

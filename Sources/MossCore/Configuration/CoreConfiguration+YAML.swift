@@ -84,15 +84,53 @@ private struct YAMLConfigurationReader {
         at prefix: String,
         into functions: inout CoreConfiguration.Functions
     ) throws(ConfigurationError) {
-        let allowed = ["ipcPort", "python", "maxConcurrentLimit", "maxWorkItemCount"]
+        let allowed = [
+            "ipcPort", "python", "pythonRuntimes", "maxConcurrentLimit", "maxWorkItemCount", "defaultRunAs",
+            "allowFunctionsToRunAsRoot",
+        ]
         try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
             switch key {
             case "ipcPort": functions.ipcPort = try integer(value, path, in: 0...65_535)
             case "maxConcurrentLimit": functions.maxConcurrentLimit = try integer(value, path, in: 1...10_000)
             case "maxWorkItemCount": functions.maxWorkItemCount = try integer(value, path, in: 1...1_000_000)
+            case "pythonRuntimes": functions.pythonRuntimes = try pythonRuntimes(value, at: path)
+            case "defaultRunAs": functions.defaultRunAs = try runAs(value, at: path)
+            case "allowFunctionsToRunAsRoot": functions.allowFunctionsToRunAsRoot = try boolean(value, path)
             default: functions.python = try string(value, path)
             }
         }
+    }
+
+    /// `{python3.7: /usr/bin/python3.7, ...}`: only Python runtime names, each to an absolute path.
+    private func pythonRuntimes(_ node: Node, at prefix: String) throws(ConfigurationError) -> [String: String] {
+        guard case .mapping(let mapping) = node else {
+            throw error(node, prefix, "expected a mapping from runtime names (python3.7 ... python3.13) to interpreters, got \(describe(node))")
+        }
+        var runtimes: [String: String] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            let path = prefix + "." + name
+            guard name.range(of: #"^python3\.[0-9]+$"#, options: .regularExpression) != nil else {
+                throw error(key, path, "expected a Python runtime name such as python3.7, got \(describe(key))")
+            }
+            let interpreter = try string(value, path)
+            guard interpreter.hasPrefix("/") else { throw error(value, path, "expected an absolute path, got \(interpreter)") }
+            runtimes[name] = interpreter
+        }
+        return runtimes
+    }
+
+    /// `{uid: N, gid: N}`, or `~` for Moss's default user.
+    private func runAs(_ node: Node, at prefix: String) throws(ConfigurationError) -> CoreConfiguration.Functions.RunAs? {
+        if case .scalar = node, node.null != nil { return nil }
+        var uid: Int?
+        var gid: Int?
+        try forEachKey(in: node, at: prefix, allowed: ["uid", "gid"]) { key, value, path throws(ConfigurationError) in
+            let number = try integer(value, path, in: 0...4_294_967_294)
+            if key == "uid" { uid = number } else { gid = number }
+        }
+        guard let uid, let gid else { throw error(node, prefix, "expected both uid and gid, got \(describe(node))") }
+        return .init(uid: UInt32(uid), gid: UInt32(gid))
     }
 
     /// A positive rate, or nothing (`~`) for no limit.

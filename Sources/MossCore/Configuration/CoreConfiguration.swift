@@ -50,11 +50,41 @@ public struct CoreConfiguration: Sendable, Hashable {
         /// Invocations waiting for a worker, across all functions (V1's `maxWorkItemCount`); more are refused.
         public var maxWorkItemCount: Int
 
-        public init(ipcPort: Int = 0, python: String = "/usr/bin/python3", maxConcurrentLimit: Int = 25, maxWorkItemCount: Int = 1024) {
+        /// Interpreters for particular runtime names (e.g. `python3.7: /usr/bin/python3.7`); the rest use `python`.
+        public var pythonRuntimes: [String: String]
+        /// When Moss runs as root: the user functions without their own runAs run as. Nil: ggc_user/ggc_group where
+        /// they exist (a V1 gateway has them), else nobody/nogroup.
+        public var defaultRunAs: RunAs?
+        /// Whether a function may run as root (uid or gid 0), as V1's `runtime.allowFunctionsToRunAsRoot`.
+        public var allowFunctionsToRunAsRoot: Bool
+
+        public init(
+            ipcPort: Int = 0,
+            python: String = "/usr/bin/python3",
+            pythonRuntimes: [String: String] = [:],
+            maxConcurrentLimit: Int = 25,
+            maxWorkItemCount: Int = 1024,
+            defaultRunAs: RunAs? = nil,
+            allowFunctionsToRunAsRoot: Bool = false
+        ) {
             self.ipcPort = ipcPort
             self.python = python
+            self.pythonRuntimes = pythonRuntimes
             self.maxConcurrentLimit = maxConcurrentLimit
             self.maxWorkItemCount = maxWorkItemCount
+            self.defaultRunAs = defaultRunAs
+            self.allowFunctionsToRunAsRoot = allowFunctionsToRunAsRoot
+        }
+
+        /// A numeric user and group, as V1's RunAs.
+        public struct RunAs: Sendable, Hashable {
+            public var uid: UInt32
+            public var gid: UInt32
+
+            public init(uid: UInt32, gid: UInt32) {
+                self.uid = uid
+                self.gid = gid
+            }
         }
     }
 

@@ -31,14 +31,35 @@ public struct DataDirectory: Sendable, Hashable {
         DataDirectory(path: flag ?? environment["MOSS_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./moss-data")
     }
 
-    /// Creates the directory (mode 0700: it holds keys and the admin socket) if it does not exist.
+    /// The function host's directories: the Python runtime (readable by every function's user), function logs and
+    /// container specs (the daemon's only).
+    var pythonRuntime: String { path + "/runtime/python" }
+    var functionLogs: String { path + "/logs/functions" }
+    /// The daemon's own log (V1's GreengrassSystem logs), beside the functions' logs.
+    var systemLog: String { path + "/logs/system.log" }
+    var containers: String { path + "/containers" }
+
+    /// Creates the directory if it does not exist and sets its modes.
+    ///
+    /// The directory itself is 0711: functions running as another user (NoContainer, as root) must pass through it to
+    /// the runtime, but nobody else may list it. So everything private in it has a private mode of its own: the
+    /// database 0600 (SQLite gives its -wal and -shm the database's mode), certs/, logs/ and containers/ 0700, the
+    /// admin socket 0600.
     func create() throws(DaemonError) {
+        let manager = FileManager.default
         do {
-            try FileManager.default.createDirectory(
-                atPath: path,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try manager.setAttributes([.posixPermissions: 0o711], ofItemAtPath: path)
+            for directory in [path + "/logs", containers] {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            }
+            let descriptor = open(database, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            close(descriptor)
+            for file in [database, database + "-wal", database + "-shm"] where manager.fileExists(atPath: file) {
+                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            }
         } catch {
             throw .dataDirectory(path, error.localizedDescription)
         }

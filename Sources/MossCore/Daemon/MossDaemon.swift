@@ -3,6 +3,7 @@ public import Logging
 import MossBroker
 import MossDeploy
 import MossFunctions
+public import MossLogging
 import MossRouting
 import MossShadow
 import MossStore
@@ -14,10 +15,13 @@ import UnixSignals
 public struct MossDaemon: Sendable {
     public let configuration: CoreConfiguration
     private let logger: Logger
+    /// The daemon's log file, opened here in the data directory (the executable's logging writes to it).
+    private let systemLog: SystemLog?
 
-    public init(configuration: CoreConfiguration, logger: Logger) {
+    public init(configuration: CoreConfiguration, logger: Logger, systemLog: SystemLog? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.systemLog = systemLog
     }
 
     public func run() async throws {
@@ -27,6 +31,9 @@ public struct MossDaemon: Sendable {
         try dataDirectory.create()
         let lock = try DataDirectoryLock(dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
+        // Only once the lock is held: a second daemon refused here must not write to the running one's log.
+        try systemLog?.open(path: dataDirectory.systemLog, limitBytes: SystemLogStage.defaultLimitBytes)
+        defer { systemLog?.close() }
 
         let database = try MossDatabase.open(path: dataDirectory.database)
         let tls = try configuration.resolveTLS(in: dataDirectory)
@@ -64,10 +71,10 @@ public struct MossDaemon: Sendable {
                 maximumQueuedInvocations: configuration.functions.maxWorkItemCount
             ),
             launcher: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
-            containerDirectory: dataDirectory.path + "/containers",
+            containerDirectory: dataDirectory.containers,
             logger: functionsLogger
         )
-        let pythonRuntime = try PythonRuntime.install(into: dataDirectory.path + "/runtime/python")
+        let pythonRuntime = try PythonRuntime.install(into: dataDirectory.pythonRuntime)
 
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
@@ -76,11 +83,13 @@ public struct MossDaemon: Sendable {
             context: GroupContext(region: configuration.region, account: configuration.account),
             stages: [
                 RoutingStage(interceptor: routing),
+                SystemLogStage(log: systemLog),
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,
-                    pythonExecutable: configuration.functions.python,
-                    logDirectory: dataDirectory.path + "/logs/functions",
+                    pythons: PythonInterpreters(configuration.functions),
+                    users: FunctionUserPolicy(configuration.functions),
+                    logDirectory: dataDirectory.functionLogs,
                     region: configuration.region,
                     account: configuration.account
                 ),
@@ -132,7 +141,7 @@ public struct MossDaemon: Sendable {
                 ),
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
-                LogRoutes(functionLogs: dataDirectory.path + "/logs/functions"),
+                LogRoutes(functionLogs: dataDirectory.functionLogs, systemLog: dataDirectory.systemLog),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.

@@ -5,8 +5,9 @@ import MossFunctions
 /// Puts the group's functions into effect in the function host: pinned ones start, on-demand ones wait for work.
 ///
 /// GreengrassContainer functions run in a container `moss launch-function` assembles (code at /lambda, local volume
-/// and device resources at their paths, /sys only with accessSysfs); NoContainer ones run directly. Memory cgroups,
-/// runAs and ML model resources come with the rest of issues 5 and 6.
+/// and device resources at their paths, /sys only with accessSysfs); NoContainer ones run directly. Either way the
+/// launcher puts the worker in its memory cgroup and switches to its user (``FunctionUserPolicy``); a user that could
+/// not reach its interpreter, runtime or code is refused here rather than failing in the function's log.
 struct FunctionsStage: DeploymentStage {
     /// A function without memorySize gets 128 MB.
     static let defaultMemorySizeKB = 128 * 1024
@@ -14,7 +15,8 @@ struct FunctionsStage: DeploymentStage {
     let host: FunctionHost
     /// Where the clean-room Python runtime modules were installed at start.
     let pythonRuntime: String
-    let pythonExecutable: String
+    let pythons: PythonInterpreters
+    let users: FunctionUserPolicy
     let logDirectory: String
     let region: String
     let account: String
@@ -38,6 +40,7 @@ struct FunctionsStage: DeploymentStage {
             )
         }
         let contained = function.isolationMode == .greengrassContainer
+        let user = try users.user(for: function)
         if contained && geteuid() != 0 {
             throw DeploymentStageError(
                 code: "ContainerUnavailable",
@@ -49,13 +52,17 @@ struct FunctionsStage: DeploymentStage {
         let runtimeDirectory = contained ? "/runtime/python" : pythonRuntime
         let codeDirectory = contained ? "/lambda" : function.code
         let command: [String]
+        let python = pythons.interpreter(for: function.runtime)
         if let handler = function.handler {
-            command = [pythonExecutable, PythonRuntime.bootstrap(in: runtimeDirectory), "--handler=\(handler)"]
+            command = [python, PythonRuntime.bootstrap(in: runtimeDirectory), "--handler=\(handler)"]
         } else if let executable = function.executable {
             let arguments = function.execArgs.map { $0.split(separator: " ").map(String.init) } ?? []
             command = [codeDirectory + "/" + executable] + arguments
         } else {
             throw DeploymentStageError(code: "FunctionInvalid", message: "Function \(function.name) has neither a handler nor an executable")
+        }
+        if let user, user.uid != 0 {
+            try checkAccess(of: function, as: user, contained: contained, python: python)
         }
         var environment = function.environment.variables
         // V1's informational variables (greengrass-v1.md §3.2); the group's own values win where it sets them.
@@ -65,9 +72,13 @@ struct FunctionsStage: DeploymentStage {
             "AWS_GG_RESOURCE_PREFIX": "/",
         ]
         environment.merge(informational) { own, _ in own }
+        // The group's Lambda logger: the runtime's log appender drops records below its level; the file keeps Space.
+        let lambdaLogger = group.logging.first { $0.component == .lambda && $0.type == .fileSystem }
+        environment["LOG_LEVEL"] = environment["LOG_LEVEL"] ?? (lambdaLogger?.level ?? .info).rawValue
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
-        environment["PYTHONPATH"] = [runtimeDirectory, codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
+        // As V1: the group's PYTHONPATH first ("/mllibs" ran as "/mllibs:/lambda"), then the code, then the runtime.
+        environment["PYTHONPATH"] = [environment["PYTHONPATH"], codeDirectory, runtimeDirectory].compactMap { $0 }
             .joined(separator: ":")
         var container: ContainerSpec?
         if contained {
@@ -108,8 +119,41 @@ struct FunctionsStage: DeploymentStage {
             logFile: logDirectory + "/\(function.name).log",
             container: container,
             // V1's 16 MB no longer fits a modern Python (3.11 needs about 20 MB to import its standard library).
-            memoryLimitBytes: (function.memorySize ?? Self.defaultMemorySizeKB) * 1024
+            memoryLimitBytes: (function.memorySize ?? Self.defaultMemorySizeKB) * 1024,
+            user: user,
+            logLimitBytes: (lambdaLogger?.space ?? 128) * 1024
         )
+    }
+
+    /// Refuses a function whose user cannot run its interpreter or read its code and the runtime. In a container
+    /// the code and the runtime are bound in, so only their own modes count; without one, every directory above too.
+    private func checkAccess(
+        of function: GroupDefinition.Function,
+        as user: FunctionUser,
+        contained: Bool,
+        python: String
+    ) throws(DeploymentStageError) {
+        var checks: [(what: String, path: String, need: UserAccess.Need, throughParents: Bool)] = [
+            ("its code", function.code, .readDirectory, !contained)
+        ]
+        if function.handler != nil {
+            checks.append(("its Python (functions.python)", python, .execute, true))
+            checks.append(("Moss's Python runtime", pythonRuntime, .readDirectory, !contained))
+        } else if let executable = function.executable {
+            checks.append(("its executable", function.code + "/" + executable, .execute, !contained))
+        }
+        for check in checks {
+            let obstacle = check.throughParents
+                ? UserAccess.obstacle(to: check.path, for: user, need: check.need)
+                : UserAccess.obstacle(toItself: check.path, for: user, need: check.need)
+            if let obstacle {
+                throw DeploymentStageError(
+                    code: "FunctionUserCannotAccess",
+                    message: "Function \(function.name) runs as \(user), which cannot use \(check.what) at \(check.path): "
+                        + "\(obstacle). Make it readable by that user, or give the function another runAs"
+                )
+            }
+        }
     }
 
     private struct Prepared: PreparedStage {

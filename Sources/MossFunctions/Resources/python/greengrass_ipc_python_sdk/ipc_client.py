@@ -14,8 +14,10 @@
 The runtime (`lambda_runtime.py`) adds `get_work`, `post_work_result`, `post_handler_err` and
 `put_initialization_result`.
 
-Wire rules: every call is one HTTP/1.1 request on its own connection (`Connection: close`) to
-127.0.0.1:`GG_DAEMON_PORT` (default 8000) under `/2016-11-01`, with `Authorization: <token>` (the raw
+Wire rules: every call is one HTTP/1.1 request to 127.0.0.1:`GG_DAEMON_PORT` (default 8000) under `/2016-11-01`,
+on a connection each thread keeps open for its next calls (V1's client opened one per call; keeping it saves a
+connection set-up on every publish, result and poll, which is most of a warm invocation's time). A kept connection
+that turns out to be closed is replaced at once, without a backoff delay. Every call is with `Authorization: <token>` (the raw
 AWS_CONTAINER_AUTHORIZATION_TOKEN, no scheme). Function ARNs go into the path as they are (they only hold
 characters that are legal in a path). There is no read timeout: GETs are long polls. A connection that cannot be
 made, or that breaks before a whole response arrived, is retried with exponential backoff (so a POST is delivered
@@ -27,6 +29,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from urllib.parse import quote
 
 from greengrass_common import env_vars
@@ -127,6 +130,8 @@ class IPCClient(object):
             token = os.environ.get(env_vars.AUTH_TOKEN_NAME, env_vars.AUTH_TOKEN)
         self.auth_token = token
         self.backoff = backoff if backoff is not None else ExponentialBackoff()
+        # One kept-open connection per thread (http.client connections are not thread-safe).
+        self._local = threading.local()
 
     # The SDK's calls.
 
@@ -195,7 +200,6 @@ class IPCClient(object):
         headers = dict(headers)
         if self.auth_token is not None:
             headers[HEADER_AUTHORIZATION] = self.auth_token
-        headers['Connection'] = 'close'
 
         def attempt():
             return self._request_once(method, path, headers, body)
@@ -215,17 +219,43 @@ class IPCClient(object):
         return response
 
     def _request_once(self, method, path, headers, body):
+        connection = getattr(self._local, 'connection', None)
+        if connection is not None:
+            try:
+                return self._exchange(connection, method, path, headers, body)
+            except (OSError, http.client.HTTPException):
+                # Closed by the core while idle (or broken): one fresh connection now, then the caller's backoff.
+                pass
+        return self._exchange(self._connect(), method, path, headers, body)
+
+    def _connect(self):
         connection = http.client.HTTPConnection(self.endpoint, self.port, timeout=CONNECT_TIMEOUT_SECONDS)
         try:
             connection.connect()
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.sock.settimeout(None)  # no read timeout: GETs are long polls
+        except BaseException:
+            connection.close()
+            raise
+        self._local.connection = connection
+        return connection
+
+    def _exchange(self, connection, method, path, headers, body):
+        try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
-            return _Response(response.status, response.reason, response.headers, data)
-        finally:
-            connection.close()
+        except BaseException:
+            self._forget(connection)
+            raise
+        if response.will_close:
+            self._forget(connection)
+        return _Response(response.status, response.reason, response.headers, data)
+
+    def _forget(self, connection):
+        connection.close()
+        if getattr(self._local, 'connection', None) is connection:
+            self._local.connection = None
 
 
 def _functions_path(function_arn):

@@ -53,15 +53,15 @@ _RUNTIME_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _arrange_sys_path():
-    """The code directory (cwd) replaces this script's directory at the front; the runtime root is appended when
-    PYTHONPATH did not bring it."""
+    """This script's directory leaves sys.path; the code directory (cwd) goes first unless PYTHONPATH places it
+    (V1 put the group's PYTHONPATH before the code: "/mllibs" ran as "/mllibs:/lambda"); the runtime root is
+    appended when PYTHONPATH did not bring it."""
     script_directory = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0] or os.curdir) == script_directory:
         del sys.path[0]
     code_directory = os.getcwd()
-    if code_directory in sys.path:
-        sys.path.remove(code_directory)
-    sys.path.insert(0, code_directory)
+    if not any(os.path.abspath(entry or os.curdir) == code_directory for entry in sys.path):
+        sys.path.insert(0, code_directory)
     if not any(os.path.abspath(entry or os.curdir) == _RUNTIME_ROOT for entry in sys.path):
         sys.path.append(_RUNTIME_ROOT)
 
