@@ -101,37 +101,38 @@ functions:
 """
 
 
-def deploy(moss_binary: Path, kit_binaries: Path, tmp_path: Path, isolation: str, pinned_probe: bool = False):
-    """A daemon with both Swift functions deployed."""
+def deploy(moss_binary: Path, kit_binaries: Path, workspace: Path, isolation: str, pinned_probe: bool = False):
+    """A daemon with both Swift functions deployed from `workspace`, which every user can read: when the tests run
+    as root, the functions run as Moss's unprivileged default user."""
     # The built executables are copied into each function's code directory, as a user deploys a binary.
     for name, executable in (("repub", "Republisher"), ("probe", "FunctionKitProbe")):
-        (tmp_path / name).mkdir()
-        shutil.copy2(kit_binaries / executable, tmp_path / name / executable)
-    thermal = tmp_path / "thermal"
+        (workspace / name).mkdir()
+        shutil.copy2(kit_binaries / executable, workspace / name / executable)
+    thermal = workspace / "thermal"
     (thermal / "thermal_zone0").mkdir(parents=True)
     (thermal / "thermal_zone0" / "temp").write_text(f"{CONTAINER_CPU_MILLIDEGREES}\n")
-    (tmp_path / "group.yaml").write_text(group_yaml(isolation, thermal, pinned_probe))
+    (workspace / "group.yaml").write_text(group_yaml(isolation, thermal, pinned_probe))
     # Debug logs say when a worker reports `initialized`.
-    moss = start_moss(moss_binary, tmp_path / "data", "--log-level", "debug")
-    result = moss.moss("deploy", str(tmp_path / "group.yaml"))
+    moss = start_moss(moss_binary, workspace / "data", "--log-level", "debug")
+    result = moss.moss("deploy", str(workspace / "group.yaml"))
     if result.returncode != 0:
         moss.stop()  # never leave a daemon behind a failed deployment
         pytest.fail(f"moss deploy failed:\n{result.stderr}")
     return moss
 
 
-def stop(moss, tmp_path: Path):
+def stop(moss, workspace: Path):
     assert moss.stop() == 0, moss.log()
     # No worker outlives the daemon.
-    assert running_from(tmp_path) == []
+    assert running_from(workspace) == []
 
 
 @pytest.fixture(params=ISOLATION_MODES)
-def deployed(request, moss_binary, kit_binaries, tmp_path):
+def deployed(request, moss_binary, kit_binaries, workspace):
     """A daemon with both Swift functions deployed; yields (daemon, isolation mode)."""
-    moss = deploy(moss_binary, kit_binaries, tmp_path, request.param)
+    moss = deploy(moss_binary, kit_binaries, workspace, request.param)
     yield moss, request.param
-    stop(moss, tmp_path)
+    stop(moss, workspace)
 
 
 def running_from(directory: Path) -> list[int]:
@@ -253,9 +254,9 @@ def test_a_swift_function_uses_shadows_invokes_another_and_publishes_only_where_
 
 
 def test_a_pinned_swift_function_loops_beside_its_runtime_and_comes_back_after_a_crash(
-    moss_binary, kit_binaries, tmp_path
+    moss_binary, kit_binaries, workspace
 ):
-    moss = deploy(moss_binary, kit_binaries, tmp_path, "NoContainer", pinned_probe=True)
+    moss = deploy(moss_binary, kit_binaries, workspace, "NoContainer", pinned_probe=True)
     clients = Clients(moss.mqtt_port)
     try:
         sensor = clients.paho(version=4, client_id="sensor")
@@ -277,4 +278,4 @@ def test_a_pinned_swift_function_loops_beside_its_runtime_and_comes_back_after_a
         )
     finally:
         clients.close_all()
-        stop(moss, tmp_path)
+        stop(moss, workspace)
