@@ -127,6 +127,7 @@ let package = Package(
                 "MossBroker",
                 "MossDeploy",
                 "MossFunctions",
+                "MossInference",
                 "MossLogging",
                 "MossRouting",
                 "MossShadow",
