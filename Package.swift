@@ -151,6 +151,7 @@ let package = Package(
                 "MossBroker",
                 "MossDeploy",
                 "MossFunctions",
+                "MossInference",
                 "MossLogging",
                 "MossRouting",
                 "MossShadow",

@@ -418,6 +418,54 @@ def test_lambda_invoke_of_another_function(fake_core, runtimes):
     assert [c.invocation_type for c in calls] == ["RequestResponse", "Event"]
 
 
+def test_the_machine_learning_sdk_invokes_the_inference_service(fake_core, runtimes):
+    """greengrass_machine_learning_sdk, shipped with the runtime: the request goes to V1's GG-ML-INF ARN with the
+    content types in the client context; the reply's Body is readable; Handled and missing services raise the SDK's
+    two exceptions."""
+    service = "arn:aws:lambda:us-east-1:aws:function:GG-ML-INF-tensorflow-rain-predictor"
+
+    def responder(invocation):
+        request = json.loads(invocation.payload)
+        if "inputs" not in request:
+            return b'{"errorMessage": "the body must be JSON {inputs}"}', "Handled"
+        body = json.dumps({"y": [[sum(request["inputs"]["x"][0])]]})
+        return json.dumps({"Body": body, "Content-Type": "application/json", "context": invocation.client_context}).encode(), ""
+
+    fake_core.state.responders[service] = responder
+    # What Moss answers for a service the function has no model for.
+    fake_core.state.responders[service.replace("rain-predictor", "nothing-here")] = lambda invocation: (
+        b'{"errorMessage": "no inference service", "errorType": "Unhandled"}', "Unhandled")
+    source = """
+        import json
+        import greengrass_machine_learning_sdk as ml
+
+        client = ml.client('inference')
+
+        def function_handler(event, context):
+            reply = client.invoke_inference_service(AlgoType='tensorflow', ServiceName='rain-predictor',
+                                                    ContentType='application/json',
+                                                    Body=json.dumps({'inputs': {'x': [[1.0, 2.0, 3.5]]}}))
+            outcome = {'outputs': json.loads(reply['Body'].read()), 'type': reply['ContentType']}
+            try:
+                client.invoke_inference_service(AlgoType='tensorflow', ServiceName='rain-predictor', Body='{}')
+            except ml.GreengrassInferenceException as error:
+                outcome['refused'] = str(error)
+            try:
+                client.invoke_inference_service(AlgoType='tensorflow', ServiceName='nothing-here', Body='{}')
+            except ml.GreengrassDependencyException as error:
+                outcome['missing'] = type(error).__name__
+            return outcome
+    """
+    runtimes(source, fake_core)
+    result = fake_core.wait_result(fake_core.enqueue(FUNCTION_ARN, b"{}")).json()
+    assert result["outputs"] == {"y": [[6.5]]} and result["type"] == "application/json"
+    assert result["refused"] == "the body must be JSON {inputs}"
+    assert result["missing"] == "GreengrassDependencyException"
+    [call] = fake_core.invocations_of(service)[:1]
+    assert call.invocation_type == "RequestResponse"
+    assert call.client_context == {"custom": {"Content-Type": "application/json", "Accept": "application/json"}}
+
+
 def test_function_to_function_through_two_runtimes(fake_core, runtimes):
     """The caller's RequestResponse invoke becomes the callee's work item; the callee's result comes back."""
     callee_arn = "arn:aws:lambda:us-east-1:000000000000:function:callee:1"

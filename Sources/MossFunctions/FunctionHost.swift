@@ -175,6 +175,14 @@ public actor FunctionHost {
         return invocation.id
     }
 
+    /// An Event invocation of the deployed function called `name` (a route's target), in one call to the host: the
+    /// router's delivery is on every warm invocation's path. Nil when no such function is deployed.
+    @discardableResult
+    public func invokeEvent(functionNamed name: String, payload: [UInt8], clientContext: String) -> String? {
+        guard let arn = functions.values.first(where: { $0.spec.name == name })?.spec.arn else { return nil }
+        return try? invoke(arn, kind: Invocation.Kind.event.rawValue, payload: payload, clientContext: clientContext)
+    }
+
     /// Records a result computed by the core itself (the shadow service, a refused invocation) for `GET` to read.
     public func complete(_ id: String, with result: InvocationResult) {
         deliver(id, result)

@@ -12,13 +12,20 @@ public struct FunctionEndpoints: Sendable {
     /// A shadow request on `subject` (`$aws/things/T/shadow/get|update|delete`); returns the accepted document or
     /// the error document, as the SDK expects them.
     public var shadow: @Sendable (_ subject: String, _ payload: [UInt8]) async -> [UInt8]
+    /// V1's ML inference SDK: `service` is what follows `GG-ML-INF-` in the target ARN (`AlgoType-ServiceName`), the
+    /// client context is the caller's (its custom holds `Content-Type` and `Accept`).
+    public var inference: @Sendable (_ callerARN: String, _ service: String, _ body: [UInt8], _ clientContext: String) async -> InvocationResult
 
     public init(
         publish: @escaping @Sendable (String, String, [UInt8], String) -> Bool,
-        shadow: @escaping @Sendable (String, [UInt8]) async -> [UInt8]
+        shadow: @escaping @Sendable (String, [UInt8]) async -> [UInt8],
+        inference: @escaping @Sendable (String, String, [UInt8], String) async -> InvocationResult = { _, service, _, _ in
+            .unhandled("no inference service \(service) on this core")
+        }
     ) {
         self.publish = publish
         self.shadow = shadow
+        self.inference = inference
     }
 }
 
@@ -92,6 +99,10 @@ public struct IPCServer: Sendable {
             let subject = custom["subject"] as? String ?? ""
             let reply = await endpoints.shadow(subject, payload)
             let id = await host.completedInvocation(InvocationResult(payload: reply))
+            return Self.accepted(invocationID: id)
+        case _ where Self.inferenceService(of: target) != nil:
+            let result = await endpoints.inference(caller, Self.inferenceService(of: target) ?? "", payload, clientContext)
+            let id = await host.completedInvocation(result)
             return Self.accepted(invocationID: id)
         default:
             let kind = request.headers[HTTPField.Name("X-Amz-Invocation-Type")!] ?? "RequestResponse"
@@ -184,7 +195,16 @@ public struct IPCServer: Sendable {
     }
 
     /// `custom` of a base64 JSON client context (greengrass-v1.md §3.4).
-    static func custom(of clientContext: String) -> [String: Any] {
+    /// `AlgoType-ServiceName` of V1's inference service ARN `arn:aws:lambda:REGION:aws:function:GG-ML-INF-...`.
+    public static func inferenceService(of target: String) -> String? {
+        let parts = target.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 7, parts[0] == "arn", parts[2] == "lambda", parts[4] == "aws", parts[5] == "function",
+            parts[6].hasPrefix("GG-ML-INF-")
+        else { return nil }
+        return String(parts[6].dropFirst("GG-ML-INF-".count))
+    }
+
+    public static func custom(of clientContext: String) -> [String: Any] {
         guard let data = Data(base64Encoded: clientContext),
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         else { return [:] }

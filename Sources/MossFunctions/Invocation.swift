@@ -27,7 +27,7 @@ public struct InvocationResult: Sendable, Hashable {
         self.payload = payload
     }
 
-    static func unhandled(_ message: String) -> InvocationResult {
+    public static func unhandled(_ message: String) -> InvocationResult {
         let body = ["errorMessage": message, "errorType": "Unhandled"]
         let payload = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return InvocationResult(functionError: "Unhandled", payload: Array(payload))

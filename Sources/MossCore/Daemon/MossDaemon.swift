@@ -75,6 +75,7 @@ public struct MossDaemon: Sendable {
             logger: functionsLogger
         )
         let pythonRuntime = try PythonRuntime.install(into: dataDirectory.pythonRuntime)
+        let inference = InferenceService()
 
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
@@ -115,7 +116,10 @@ public struct MossDaemon: Sendable {
             host: functionHost,
             endpoints: FunctionEndpoints(
                 publish: { arn, topic, payload, _ in functionRouting.publish(from: arn, topic: topic, payload: payload) },
-                shadow: { subject, payload in await functionRouting.shadow(subject: subject, payload: payload) }
+                shadow: { subject, payload in await functionRouting.shadow(subject: subject, payload: payload) },
+                inference: { caller, service, body, context in
+                    await inference.invoke(caller: caller, service: service, body: body, clientContext: context)
+                }
             ),
             logger: functionsLogger
         )

@@ -20,10 +20,7 @@ struct FunctionRouting: Sendable {
         guard case .function(let name) = target else { return }
         let payload = Array(message.payload.readableBytesView)
         let context = Self.clientContext(subject: message.topic)
-        Task {
-            guard let arn = await host.arn(ofName: name) else { return }
-            _ = try? await host.invoke(arn, kind: "Event", payload: payload, clientContext: context)
-        }
+        Task { await host.invokeEvent(functionNamed: name, payload: payload, clientContext: context) }
     }
 
     /// A function's publish: delivered to MQTT subscribers the routes allow, to other functions, and to the shadow
