@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure: MQTT 3.1.1 and 5.0 packets, codec, topic names and filters. No I/O.
@@ -62,6 +63,22 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // zlib's inflate for .tar.gz resources (the system library; ZIPFoundation does not export its own).
+        .systemLibrary(name: "CMossZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Resources: sources (s3, SageMaker, https, file), the service-role policy, safe unpack, versioned install.
+        .target(
+            name: "MossResources",
+            dependencies: [
+                "MossAWS",
+                "CMossZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
@@ -121,9 +138,11 @@ let package = Package(
             name: "MossCore",
             dependencies: [
                 "MossMQTT",
+                "MossAWS",
                 "MossBroker",
                 "MossDeploy",
                 "MossFunctions",
+                "MossResources",
                 "MossRouting",
                 "MossShadow",
                 "MossStore",
@@ -148,6 +167,7 @@ let package = Package(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossResources",
                 "MossFunctions",
                 "MossShadow",
                 "MossInference",
@@ -220,6 +240,14 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(
+            name: "MossResourcesTests",
+            dependencies: [
+                "MossResources", "MossAWS", "MossTestSupport", "CMossZlib",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "MossAWSTests",
             dependencies: ["MossAWS", "MossTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Fixtures"]
@@ -227,6 +255,6 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
 }

@@ -2,7 +2,9 @@ import Foundation
 public import Logging
 import MossBroker
 import MossDeploy
+import MossAWS
 import MossFunctions
+import MossResources
 import MossRouting
 import MossShadow
 import MossStore
@@ -69,6 +71,21 @@ public struct MossDaemon: Sendable {
         )
         let pythonRuntime = try PythonRuntime.install(into: dataDirectory.path + "/runtime/python")
 
+        var resourcesLogger = logger
+        resourcesLogger[metadataKey: "component"] = "resources"
+        let resourceProgress = ResourceProgress()
+        let resourceSettings = configuration.resources
+        let region = configuration.region
+        let resourceInstaller = ResourceInstaller(
+            root: dataDirectory.path + "/resources",
+            fetcher: ResourceFetcher(policy: resourceSettings.policy, progress: resourceProgress) {
+                () throws(ResourceError) -> AWSClient in try resourceSettings.awsClient(region: region)
+            },
+            limits: resourceSettings.limits,
+            logger: resourcesLogger
+        )
+        let resourceCatalog = ResourceCatalog(installer: resourceInstaller)
+
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
         let deployments = DeploymentManager(
@@ -76,14 +93,18 @@ public struct MossDaemon: Sendable {
             context: GroupContext(region: configuration.region, account: configuration.account),
             stages: [
                 RoutingStage(interceptor: routing),
+                // Before functions: they mount the versions it prepares.
+                ResourcesStage(catalog: resourceCatalog),
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,
                     pythonExecutable: configuration.functions.python,
                     logDirectory: dataDirectory.path + "/logs/functions",
                     region: configuration.region,
-                    account: configuration.account
+                    account: configuration.account,
+                    resources: resourceCatalog
                 ),
+                ResourcesCleanupStage(catalog: resourceCatalog),
             ],
             shadows: shadows,
             logger: deploymentLogger
@@ -132,6 +153,7 @@ public struct MossDaemon: Sendable {
                 ),
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
+                ResourceRoutes(installer: resourceInstaller, progress: resourceProgress),
                 LogRoutes(functionLogs: dataDirectory.path + "/logs/functions"),
             ],
             bound: adminBound,

@@ -33,7 +33,7 @@ public actor DeploymentManager {
         guard let row = try await database.deployedDeployment(), let json = row.groupJSON else { return }
         let group = try JSONDecoder().decode(GroupDefinition.self, from: Data(json))
         var prepared: [any PreparedStage] = []
-        for stage in stages { prepared.append(try await stage.prepare(group)) }
+        for stage in stages { prepared.append(try await stage.restore(group)) }
         for stage in prepared { await stage.activate() }
         deployed = (row, group)
         logger.info(
@@ -154,7 +154,11 @@ public actor DeploymentManager {
         started: Double
     ) async -> DeploymentRecord {
         let digest = group?.digest
-        if group != nil, kind == .deploy, let current = deployed, current.row.groupDigest == digest {
+        // Model resources are checked at their source on every deployment (as V1 did), so an unchanged file with
+        // one goes through the stages; an unchanged source costs a conditional request and changes nothing.
+        if group != nil, kind == .deploy, let current = deployed, current.row.groupDigest == digest,
+            !current.group.hasModelResources
+        {
             // Redeploying what runs changes nothing: recorded, nothing staged.
             return await record(kind: kind, source: source, group: group, warnings: warnings, unchanged: true, started: started)
         }
@@ -270,5 +274,11 @@ public actor DeploymentManager {
         var errorDetails: [DeploymentRecord.ErrorDetail]
         var warnings: [String]
         var unchanged: Bool
+    }
+}
+
+extension GroupDefinition {
+    fileprivate var hasModelResources: Bool {
+        resources.contains { if case .machineLearningModel = $0.kind { true } else { false } }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MossDeploy
 import MossFunctions
+import MossResources
 
 /// Puts the group's functions into effect in the function host: pinned ones start, on-demand ones wait for work.
 ///
@@ -18,6 +19,8 @@ struct FunctionsStage: DeploymentStage {
     let logDirectory: String
     let region: String
     let account: String
+    /// The versions ResourcesStage prepared for this deployment.
+    let resources: ResourceCatalog
 
     func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage {
         // A reset (no group): no functions, and, as V1's reset, no function logs.
@@ -65,6 +68,9 @@ struct FunctionsStage: DeploymentStage {
             "AWS_GG_RESOURCE_PREFIX": "/",
         ]
         environment.merge(informational) { own, _ in own }
+        if !contained {
+            environment["AWS_GG_RESOURCE_PREFIX"] = try resourcePrefix(for: function, in: group)
+        }
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
         environment["PYTHONPATH"] = [runtimeDirectory, codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
@@ -83,8 +89,10 @@ struct FunctionsStage: DeploymentStage {
                     mounts.append(.init(source: volume.sourcePath, destination: volume.destinationPath, readOnly: readOnly))
                 case .localDevice(let device):
                     mounts.append(.init(source: device.sourcePath, destination: device.sourcePath, readOnly: readOnly))
-                case .machineLearningModel:
-                    continue  // installed by the resources issue (6)
+                case .machineLearningModel(let model):
+                    // The prepared version's own directory: a new version is a new mount, so the host restarts it.
+                    guard let directory = resources.preparedDirectory(of: resource.id) else { continue }
+                    mounts.append(.init(source: directory, destination: model.destinationPath, readOnly: readOnly))
                 }
             }
             container = ContainerSpec(
@@ -110,6 +118,26 @@ struct FunctionsStage: DeploymentStage {
             // V1's 16 MB no longer fits a modern Python (3.11 needs about 20 MB to import its standard library).
             memoryLimitBytes: (function.memorySize ?? Self.defaultMemorySizeKB) * 1024
         )
+    }
+
+    /// A NoContainer function finds its models under AWS_GG_RESOURCE_PREFIX (V1): a directory of its own with a
+    /// link at each model's destination path.
+    private func resourcePrefix(
+        for function: GroupDefinition.Function,
+        in group: GroupDefinition
+    ) throws(DeploymentStageError) -> String {
+        let links = function.resourceAccessPolicies.compactMap { policy -> (destinationPath: String, resourceId: String)? in
+            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
+                case .machineLearningModel(let model) = resource.kind
+            else { return nil }
+            return (model.destinationPath, resource.id)
+        }
+        guard !links.isEmpty else { return "/" }
+        do {
+            return try resources.prefix(forFunction: function.name, links: links)
+        } catch {
+            throw DeploymentStageError(code: error.code.rawValue, message: "Function \(function.name): \(error.message)")
+        }
     }
 
     private struct Prepared: PreparedStage {
