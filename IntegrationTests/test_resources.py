@@ -12,10 +12,7 @@ import hashlib
 import io
 import json
 import os
-import re
-import socket
 import stat
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -24,73 +21,13 @@ from pathlib import Path
 import pytest
 
 from broker_helpers import Clients
-from conftest import REPOSITORY, start_moss, wait_until
+from conftest import REPOSITORY, start_moss
+from moto_helpers import Moto, use_test_credentials, zipped
 
 boto3 = pytest.importorskip("boto3", reason="pip install 'moto[server]' (scripts/test.sh does)")
 pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
 
 SEED_MODELS = REPOSITORY.parent / "shared" / "seed-models"
-REGION = "us-east-1"
-KEY_ID, SECRET = "AKIDMOSSTEST", "moss/test+secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Moto:
-    """moto_server on a free loopback port; its log counts the requests it served."""
-
-    def __init__(self, directory: Path, environment: dict | None = None):
-        self.port = free_port()
-        self.log_path = directory / f"moto-{self.port}.log"
-        log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            ["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(environment or {})},
-        )
-        log.close()
-
-        def answers():
-            if self.process.poll() is not None:
-                pytest.fail(f"moto_server exited:\n{self.log_path.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return True
-            except OSError:
-                return False
-
-        try:
-            wait_until(answers, "moto_server answers", timeout=60)
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def client(self, service: str, key: str = KEY_ID, secret: str = SECRET):
-        return boto3.client(
-            service, endpoint_url=self.url, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret
-        )
-
-    def gets(self, bucket: str, key: str, status: int) -> int:
-        """How many GETs of the object moto answered with `status`."""
-        pattern = re.compile(rf'"GET /{re.escape(bucket)}/{re.escape(key)} HTTP/1\.1" {status} ')
-        return len(pattern.findall(self.log_path.read_text()))
-
-    def requests_for(self, bucket: str) -> int:
-        return len(re.findall(rf'"[A-Z]+ /{re.escape(bucket)}[/ ]', self.log_path.read_text()))
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
 
 
 @pytest.fixture
@@ -102,13 +39,7 @@ def moto(tmp_path):
 
 @pytest.fixture
 def aws_environment(monkeypatch, tmp_path):
-    """The daemon reads its credentials from the environment it inherits (docs/aws.md)."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    use_test_credentials(monkeypatch, tmp_path)
 
 
 def core_config(tmp_path: Path, moto: Moto, extra: str = "") -> Path:
@@ -122,14 +53,6 @@ def core_config(tmp_path: Path, moto: Moto, extra: str = "") -> Path:
 
 def start(moss_binary, tmp_path: Path, moto: Moto, extra: str = "", name: str = "data"):
     return start_moss(moss_binary, tmp_path / name, "--config", str(core_config(tmp_path, moto, extra)))
-
-
-def zipped(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def model_group(resources: list[tuple[str, str]], *, sha256: str | None = None, functions: str = "") -> str:
