@@ -175,19 +175,22 @@ def test_a_sagemaker_training_job_is_resolved_to_its_model_artifact(moss_binary,
     )
     artifact = sagemaker.describe_training_job(TrainingJobName="rain-predictor")["ModelArtifacts"]["S3ModelArtifacts"]
     bucket, key = artifact[len("s3://"):].split("/", 1)
-    # A SageMaker model.tar.gz, with a parent directory as V1 required.
+    # A SageMaker model.tar.gz, with a parent directory as V1 required, and a path too long for a ustar header
+    # (Python writes it as a pax record).
+    long_path = "assets/" + "/".join(["a-rather-long-directory-name"] * 5) + "/vocabulary.txt"
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        content = b"trained"
-        info = tarfile.TarInfo("model/saved_model.pb")
-        info.size = len(content)
-        archive.addfile(info, io.BytesIO(content))
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
+        for name, content in [("model/saved_model.pb", b"trained"), (f"model/{long_path}", b"words")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
     s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
     moss = start(moss_binary, tmp_path, moto)
     try:
         result = deploy(moss, tmp_path, model_group([("rain", job["TrainingJobArn"])]))
         assert result.returncode == 0, result.stderr
         assert (current(moss, "rain") / "saved_model.pb").read_bytes() == b"trained"
+        assert (current(moss, "rain") / long_path).read_bytes() == b"words"
         assert installed(moss)["rain"]["validator"]["origin"] == artifact
     finally:
         assert moss.stop() == 0, moss.log()
@@ -394,4 +397,29 @@ def test_the_tutorials_models_are_visible_to_their_functions_only(moss_binary, t
             assert listing[model]["sha256"] == hashlib.sha256((SEED_MODELS / f"{model}.zip").read_bytes()).hexdigest()
     finally:
         clients.close_all()
+        assert moss.stop() == 0, moss.log()
+
+
+def test_a_restart_restores_the_installed_models_without_reaching_s3(moss_binary, tmp_path, aws_environment):
+    moto = Moto(tmp_path)
+    try:
+        s3 = moto.client("s3")
+        s3.create_bucket(Bucket="greengrass-restart")
+        s3.put_object(Bucket="greengrass-restart", Key="model.zip", Body=zipped({"model.txt": b"kept"}))
+        moss = start(moss_binary, tmp_path, moto)
+        try:
+            result = deploy(moss, tmp_path, model_group([("model", "s3://greengrass-restart/model.zip")]))
+            assert result.returncode == 0, result.stderr
+            version = installed(moss)["model"]["version"]
+        finally:
+            assert moss.stop() == 0, moss.log()
+    finally:
+        moto.stop()
+    # S3 is gone (the gateway booted offline): the recorded group comes back with the model it had.
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    try:
+        assert installed(moss)["model"]["version"] == version
+        assert (current(moss, "model") / "model.txt").read_text() == "kept"
+        assert versions(moss, "model") == [version]
+    finally:
         assert moss.stop() == 0, moss.log()

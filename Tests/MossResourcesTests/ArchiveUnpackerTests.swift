@@ -101,6 +101,17 @@ import ZIPFoundation
             try Data(TestArchives.gzip(TestArchives.tar([.init(name: "sda", type: "4")])))
                 .write(to: URL(fileURLWithPath: path))
         },
+        Refusal(name: "a zip entry whose Unix mode is a character device", code: .archiveUnsafe, mentions: "device") {
+            path in
+            try TestArchives.zip([.init(path: "tty", content: [1])], at: path)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            // The central directory entry: made on Unix (3), external attributes S_IFCHR | 0644 in the high half.
+            let entry = try #require((0..<(bytes.count - 4)).first { bytes[$0..<($0 + 4)] == [0x50, 0x4B, 0x01, 0x02] })
+            bytes[entry + 5] = 3
+            let attributes = UInt32(0o020644) << 16
+            for index in 0..<4 { bytes[entry + 38 + index] = UInt8(truncatingIfNeeded: attributes >> (8 * index)) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        },
         Refusal(name: "a FIFO", code: .archiveUnsafe, mentions: "FIFO") { path in
             try Data(TestArchives.gzip(TestArchives.tar([.init(name: "pipe", type: "6")])))
                 .write(to: URL(fileURLWithPath: path))
