@@ -9,12 +9,18 @@ own Python code reports what it sees at /ggml/tensorflow/...; a function without
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
 import json
 import os
+import random
+import re
 import stat
+import subprocess
 import sys
 import tarfile
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -423,3 +429,53 @@ def test_a_restart_restores_the_installed_models_without_reaching_s3(moss_binary
         assert versions(moss, "model") == [version]
     finally:
         assert moss.stop() == 0, moss.log()
+
+
+class SlowS3(http.server.BaseHTTPRequestHandler):
+    """An S3 stand-in that serves one object slowly (2 MiB in 20 paced chunks), so a deployment's download lasts
+    long enough for `moss deploy` to show it."""
+
+    body = zipped({"weights.bin": random.Random(6).randbytes(2 << 20)})
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("ETag", '"slow"')
+        self.end_headers()
+        step = len(self.body) // 20 + 1
+        for offset in range(0, len(self.body), step):
+            self.wfile.write(self.body[offset : offset + step])
+            self.wfile.flush()
+            time.sleep(0.1)  # the pace of a slow link, not a wait for a condition
+
+    def log_message(self, *arguments):
+        pass
+
+
+def test_moss_deploy_shows_the_download_a_line_without_a_terminal_and_a_bar_on_one(moss_binary, tmp_path, aws_environment):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowS3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    path = tmp_path / "moss.yaml"
+    path.write_text(f"resources:\n  s3Endpoint: http://127.0.0.1:{server.server_address[1]}\n")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(path))
+    try:
+        group = tmp_path / "group.yaml"
+        group.write_text(model_group([("model", "s3://greengrass-slow/model.zip")]))
+        result = moss.moss("deploy", str(group))
+        assert result.returncode == 0, result.stderr
+        assert "Downloading model from s3://greengrass-slow/model.zip (2.0 MiB)" in result.stderr, result.stderr
+        assert "Downloaded model: 2.0 MiB" in result.stderr, result.stderr
+        assert result.stdout.startswith("Deployed: deployment")
+
+        # On a terminal: a bar with the percentage, size, rate and ETA, redrawn in place.
+        command = f"{moss_binary} deploy {group} --data-dir {moss.data_dir}"
+        shown = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0, shown.stdout
+        bars = re.findall(r"model  \[[#-]{24}\]  (\d+)%  [\d.]+ (?:KiB|MiB|B) of 2\.0 MiB  [\d.]+ (?:KiB|MiB|B)/s  ETA", shown.stdout)
+        assert bars, shown.stdout
+        assert "Deployed: deployment" in shown.stdout
+    finally:
+        assert moss.stop() == 0, moss.log()
+        server.shutdown()
+        server.server_close()

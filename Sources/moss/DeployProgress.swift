@@ -36,15 +36,19 @@ enum DeployProgress {
     private static func poll(_ client: AdminClient, terminal: Bool) async {
         var seen: [String: ResourceTransfer] = [:]
         var drawn = false
-        while !Task.isCancelled {
-            let transfers = (try? await client.resourceTransfers()) ?? []
-            let current = Set(transfers.map(\.resourceId))
-            for (id, last) in seen where !current.contains(id) {
+        func finished(except current: Set<String>) {
+            for (id, last) in seen.sorted(by: { $0.key < $1.key }) where !current.contains(id) {
                 if drawn { write("\r\u{1B}[K") }
                 drawn = false
                 write("Downloaded \(id): \(ByteCount.text(last.total ?? last.bytes))\n")
                 seen[id] = nil
             }
+        }
+        while !Task.isCancelled {
+            let transfers = (try? await client.resourceTransfers()) ?? []
+            // A cancelled poll (the deployment has answered) is not an empty list.
+            if Task.isCancelled { break }
+            finished(except: Set(transfers.map(\.resourceId)))
             for transfer in transfers {
                 if seen[transfer.resourceId] == nil, !terminal {
                     let size = transfer.total.map { " (\(ByteCount.text($0)))" } ?? ""
@@ -58,6 +62,8 @@ enum DeployProgress {
             }
             try? await Task.sleep(for: .milliseconds(200))
         }
+        // The deployment has answered: whatever was still downloading at the last poll has finished.
+        finished(except: [])
         if drawn { write("\r\u{1B}[K") }
     }
 
