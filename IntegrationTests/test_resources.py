@@ -479,3 +479,46 @@ def test_moss_deploy_shows_the_download_a_line_without_a_terminal_and_a_bar_on_o
         assert moss.stop() == 0, moss.log()
         server.shutdown()
         server.server_close()
+
+
+def test_local_and_https_sources_need_no_credentials_and_s3_without_them_is_refused(
+    moss_binary, tmp_path, monkeypatch
+):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aws here
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE", raising=False)
+    monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
+    (tmp_path / "models").mkdir()
+    package = tmp_path / "models" / "model.zip"
+    package.write_bytes(zipped({"model.txt": b"local one"}))
+    moss = start_moss(moss_binary, tmp_path / "data")
+    try:
+        # A local package, relative to the group file, installs with no AWS at all.
+        result = deploy(moss, tmp_path, model_group([("model", "file:models/model.zip")]))
+        assert result.returncode == 0, result.stderr
+        assert (current(moss, "model") / "model.txt").read_text() == "local one"
+        first = installed(moss)["model"]["version"]
+        # The same file again is unchanged; a new one is a new version.
+        assert deploy(moss, tmp_path, model_group([("model", "file:models/model.zip")])).returncode == 0
+        assert installed(moss)["model"]["version"] == first
+        package.write_bytes(zipped({"model.txt": b"local two, longer"}))
+        assert deploy(moss, tmp_path, model_group([("model", "file:models/model.zip")])).returncode == 0
+        assert (current(moss, "model") / "model.txt").read_text() == "local two, longer"
+        assert versions(moss, "model") == [installed(moss)["model"]["version"]] != [first]
+
+        # S3 without credentials: refused, naming where Moss looked; the local version stays.
+        result = deploy(moss, tmp_path, model_group([("model", "s3://greengrass-models/model.zip")]))
+        assert result.returncode != 0
+        assert "no AWS credentials" in result.stderr and "AWS_ACCESS_KEY_ID" in result.stderr, result.stderr
+        history = json.loads(moss.moss("deployments", "--json", check=True).stdout)
+        assert history[-1]["errorDetails"][0]["detailedErrorCode"] == "ResourceCredentialsMissing"
+
+        # An https source that cannot be reached fails as a download, not as anything else.
+        result = deploy(moss, tmp_path, model_group([("model", "https://127.0.0.1:1/model.zip")]))
+        assert result.returncode != 0
+        history = json.loads(moss.moss("deployments", "--json", check=True).stdout)
+        assert history[-1]["errorDetails"][0]["detailedErrorCode"] == "ResourceDownloadFailed", history[-1]
+        assert (current(moss, "model") / "model.txt").read_text() == "local two, longer"
+    finally:
+        assert moss.stop() == 0, moss.log()

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Crypto
 import Foundation
 public import MossAWS
@@ -42,16 +42,31 @@ public struct ResourceFetcher: Sendable {
     /// Resolved only when an AWS source needs it, so groups without one need no credentials.
     let aws: @Sendable () throws(ResourceError) -> AWSClient
     let progress: ResourceProgress
+    /// For https sources; ``downloadClient`` in the daemon.
+    let httpClient: HTTPClient
 
     public init(
         policy: ResourcePolicy,
         progress: ResourceProgress,
+        httpClient: HTTPClient,
         aws: @escaping @Sendable () throws(ResourceError) -> AWSClient
     ) {
         self.policy = policy
         self.progress = progress
+        self.httpClient = httpClient
         self.aws = aws
     }
+
+    /// The HTTP client for downloads (https sources and the AWS client's): a source that cannot be reached fails
+    /// at once instead of being retried until the download's one-hour deadline, and a transfer that stalls for a
+    /// minute fails. Process-wide and never shut down, like `HTTPClient.shared`.
+    public static let downloadClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(15)
+        configuration.timeout.read = .seconds(60)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// Fetches `source` into the file `download` (which must not exist), unless it is unchanged since `installed`.
     public func fetch(
@@ -137,7 +152,7 @@ public struct ResourceFetcher: Sendable {
         progress.begin(resourceId, source: url)
         defer { progress.finish(resourceId) }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .hours(1))
+            let response = try await httpClient.execute(request, timeout: .hours(1))
             switch response.status.code {
             case 304:
                 sink.abandon()

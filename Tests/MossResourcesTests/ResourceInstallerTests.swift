@@ -10,7 +10,7 @@ import Testing
 /// refusals leave nothing behind.
 @Suite struct ResourceInstallerTests {
     private func installer(_ root: String) -> ResourceInstaller {
-        let fetcher = ResourceFetcher(policy: ResourcePolicy(), progress: ResourceProgress()) {
+        let fetcher = ResourceFetcher(policy: ResourcePolicy(), progress: ResourceProgress(), httpClient: ResourceFetcher.downloadClient) {
             () throws(ResourceError) -> AWSClient in
             throw ResourceError(.credentialsMissing, "no AWS in this test")
         }

@@ -76,10 +76,12 @@ public struct MossDaemon: Sendable {
         let resourceProgress = ResourceProgress()
         let resourceSettings = configuration.resources
         let region = configuration.region
+        let resourceHTTP = ResourceFetcher.downloadClient
         let resourceInstaller = ResourceInstaller(
             root: dataDirectory.path + "/resources",
-            fetcher: ResourceFetcher(policy: resourceSettings.policy, progress: resourceProgress) {
-                () throws(ResourceError) -> AWSClient in try resourceSettings.awsClient(region: region)
+            fetcher: ResourceFetcher(policy: resourceSettings.policy, progress: resourceProgress, httpClient: resourceHTTP) {
+                () throws(ResourceError) -> AWSClient in
+                try resourceSettings.awsClient(region: region, httpClient: resourceHTTP)
             },
             limits: resourceSettings.limits,
             logger: resourcesLogger
