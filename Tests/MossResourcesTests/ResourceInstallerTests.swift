@@ -99,18 +99,28 @@ import Testing
         }
     }
 
-    @Test func anOwnerGivesTheGroupReadAccessOnly() async throws {
+    @Test(arguments: [(false, 0o640, 0o750), (true, 0o660, 0o770)])
+    func anOwnerGivesTheGroupReadOrReadWriteAccessAndOthersNone(writable: Bool, file: Int, directory mode: Int) async throws {
         try await withTemporaryDirectory { directory in
             let root = "\(directory)/resources"
             let package = "\(directory)/model.zip"
             try writeZip(package, content: "one")
-            let owner = try ResourceOwner(group: "\(getgid())", writable: false)
+            let owner = try ResourceOwner(group: "\(getgid())", writable: writable)
             let prepared = try await installer(root).prepare(
                 ResourceRequest(id: "model", source: .file(package), sha256: nil, owner: owner)
             )
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(prepared.directory)/model.txt")
-            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == file)
             #expect((attributes[.groupOwnerAccountID] as? NSNumber)?.uint32Value == getgid())
+            let top = try FileManager.default.attributesOfItem(atPath: prepared.directory)
+            #expect((top[.posixPermissions] as? NSNumber)?.intValue == mode)
         }
+    }
+
+    @Test func anUnknownGroupOwnerIsRefusedByName() {
+        let error = #expect(throws: ResourceError.self) {
+            try ResourceOwner(group: "no-such-group-moss", writable: false)
+        }
+        #expect(error?.message.contains("\"no-such-group-moss\" is not a group") == true)
     }
 }
