@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -427,6 +428,15 @@ def test_a_restart_restores_the_installed_models_without_reaching_s3(moss_binary
         assert installed(moss)["model"]["version"] == version
         assert (current(moss, "model") / "model.txt").read_text() == "kept"
         assert versions(moss, "model") == [version]
+    finally:
+        assert moss.stop() == 0, moss.log()
+    # Without the model on disk either, the gateway still starts (its functions run without it) and says why.
+    shutil.rmtree(tmp_path / "data" / "resources")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+    try:
+        assert installed(moss) == {}
+        assert "Resource not installed; its functions start without it" in moss.log()
+        assert "resource.id=model" in moss.log()
     finally:
         assert moss.stop() == 0, moss.log()
 

@@ -75,7 +75,7 @@ public struct ResourceInstaller: Sendable {
     public func prepare(_ request: ResourceRequest, offline: Bool = false) async throws(ResourceError) -> PreparedResource {
         let current = installed(request.id)
         let now = Date().timeIntervalSince1970
-        if offline, var current, current.source == request.source.description, current.owner == request.owner {
+        if offline, var current, current.source == request.source.description {
             current.lastChecked = now
             return PreparedResource(record: current, directory: versionDirectory(current), isNew: false)
         }

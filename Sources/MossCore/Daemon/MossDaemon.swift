@@ -96,7 +96,7 @@ public struct MossDaemon: Sendable {
             stages: [
                 RoutingStage(interceptor: routing),
                 // Before functions: they mount the versions it prepares.
-                ResourcesStage(catalog: resourceCatalog),
+                ResourcesStage(catalog: resourceCatalog, logger: resourcesLogger),
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,

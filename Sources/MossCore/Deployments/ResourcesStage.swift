@@ -1,3 +1,4 @@
+import Logging
 import MossAWS
 import MossDeploy
 import MossResources
@@ -7,6 +8,7 @@ import MossResources
 /// links; discard removes the new directories. It runs before FunctionsStage, which mounts the prepared versions.
 struct ResourcesStage: DeploymentStage {
     let catalog: ResourceCatalog
+    let logger: Logger
 
     func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage {
         try await prepare(group, offline: false)
@@ -34,6 +36,15 @@ struct ResourcesStage: DeploymentStage {
                 )
                 prepared.append(try await catalog.installer.prepare(request, offline: offline))
             } catch {
+                if offline {
+                    // At start a missing model must not keep the gateway down: its functions run without it (their
+                    // mount or link is absent) until the next deployment installs it.
+                    logger.error(
+                        "Resource not installed; its functions start without it",
+                        metadata: ["resource.id": "\(resource.id)", "error": "\(error)"]
+                    )
+                    continue
+                }
                 for resource in prepared { catalog.installer.discard(resource) }
                 throw DeploymentStageError(
                     code: error.code.rawValue,
