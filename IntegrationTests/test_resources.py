@@ -532,3 +532,42 @@ def test_local_and_https_sources_need_no_credentials_and_s3_without_them_is_refu
         assert (current(moss, "model") / "model.txt").read_text() == "local two, longer"
     finally:
         assert moss.stop() == 0, moss.log()
+
+
+def test_two_deployments_at_once_run_one_after_the_other(moss_binary, tmp_path, aws_environment):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowS3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    path = tmp_path / "moss.yaml"
+    path.write_text(f"resources:\n  s3Endpoint: http://127.0.0.1:{server.server_address[1]}\n")
+    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(path))
+    try:
+        groups = []
+        for name in ("first", "second"):
+            group = tmp_path / f"{name}.yaml"
+            group.write_text(model_group([(name, f"s3://greengrass-slow/{name}.zip")]))
+            groups.append(group)
+        # Both downloads take about two seconds; started together, the second waits for the first.
+        runs = [
+            subprocess.Popen(
+                [str(moss_binary), "deploy", str(group), "--json", "--data-dir", str(moss.data_dir)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for group in groups
+        ]
+        records = [json.loads(run.communicate(timeout=60)[0]) for run in runs]
+        assert [record["status"] for record in records] == ["Success", "Success"]
+        first, second = sorted(records, key=lambda record: record["sequence"])
+        # The second download began only when the first deployment had finished: it alone lasts at least 2 s
+        # (the server paces 20 chunks 0.1 s apart), so the two cannot have finished together.
+        assert second["finishedAt"] - first["finishedAt"] >= 1.9
+        # The group in effect is the one recorded last, and only its resource is installed.
+        last = "first" if second["source"].endswith("first.yaml") else "second"
+        assert set(installed(moss)) == {last}
+        assert [p.name for p in (moss.data_dir / "resources").iterdir() if not p.name.startswith(".")] == [last]
+    finally:
+        assert moss.stop() == 0, moss.log()
+        server.shutdown()
+        server.server_close()

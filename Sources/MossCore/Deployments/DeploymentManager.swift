@@ -13,6 +13,8 @@ public actor DeploymentManager {
     private let shadows: ShadowService?
     private let logger: Logger
     private var deployed: (row: DeploymentRow, group: GroupDefinition)?
+    private var applying = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(
         database: MossDatabase,
@@ -146,7 +148,25 @@ public actor DeploymentManager {
 
     // MARK: Steps
 
+    /// One deployment at a time: stages await (downloads take long), and the actor alone would let a second
+    /// deployment interleave with the first at every await.
     private func apply(
+        kind: DeploymentRecord.Kind,
+        group: GroupDefinition?,
+        source: String?,
+        warnings: [String],
+        started: Double
+    ) async -> DeploymentRecord {
+        while applying { await withCheckedContinuation { waiting.append($0) } }
+        applying = true
+        defer {
+            applying = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        return await applyAlone(kind: kind, group: group, source: source, warnings: warnings, started: started)
+    }
+
+    private func applyAlone(
         kind: DeploymentRecord.Kind,
         group: GroupDefinition?,
         source: String?,
