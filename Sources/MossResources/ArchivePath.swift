@@ -12,7 +12,10 @@ struct ArchivePath: Sendable, Hashable, CustomStringConvertible {
         // Windows zips write backslashes; a backslash would otherwise be part of a Linux file name.
         let path = raw.replacingOccurrences(of: "\\", with: "/")
         guard !path.hasPrefix("/") else {
-            throw ResourceError(.archiveUnsafe, "The entry \"\(raw)\" has an absolute path; an archive entry must be relative")
+            throw ResourceError(
+                .archiveUnsafe,
+                "The entry \"\(raw)\" has an absolute path; an archive entry must be relative"
+            )
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
         guard !parts.contains("..") else {

@@ -146,7 +146,9 @@ public struct ResourceFetcher: Sendable {
         to download: String
     ) async throws(ResourceError) -> Outcome {
         var request = HTTPClientRequest(url: url)
-        if installed?.origin == url, let etag = installed?.etag { request.headers.add(name: "If-None-Match", value: etag) }
+        if installed?.origin == url, let etag = installed?.etag {
+            request.headers.add(name: "If-None-Match", value: etag)
+        }
         let sink = try DownloadSink(path: download)
         progress.begin(resourceId, source: url)
         defer { progress.finish(resourceId) }
@@ -162,13 +164,24 @@ public struct ResourceFetcher: Sendable {
                     try sink.write(chunk)
                     progress.add(resourceId, bytes: chunk.readableBytes)
                 }
-                return .fetched(try sink.finish(validator: Validator(origin: url, etag: response.headers.first(name: "ETag"))))
+                return .fetched(
+                    try sink.finish(validator: Validator(origin: url, etag: response.headers.first(name: "ETag")))
+                )
             case 404, 410:
-                throw ResourceError(.sourceNotFound, "\(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+                throw ResourceError(
+                    .sourceNotFound,
+                    "\(url) answered \(response.status.code) \(response.status.reasonPhrase)"
+                )
             case 401, 403:
-                throw ResourceError(.sourceRefused, "\(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+                throw ResourceError(
+                    .sourceRefused,
+                    "\(url) answered \(response.status.code) \(response.status.reasonPhrase)"
+                )
             default:
-                throw ResourceError(.downloadFailed, "\(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+                throw ResourceError(
+                    .downloadFailed,
+                    "\(url) answered \(response.status.code) \(response.status.reasonPhrase)"
+                )
             }
         } catch let error as ResourceError {
             sink.abandon()
@@ -179,7 +192,8 @@ public struct ResourceFetcher: Sendable {
         }
     }
 
-    private func fetchFile(_ path: String, installed: Validator?, to download: String) throws(ResourceError) -> Outcome {
+    private func fetchFile(_ path: String, installed: Validator?, to download: String) throws(ResourceError) -> Outcome
+    {
         let attributes: [FileAttributeKey: Any]
         do {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -226,7 +240,10 @@ public struct ResourceFetcher: Sendable {
                     + "runs with (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials) and their permissions"
             )
         default:
-            return ResourceError(.downloadFailed, "AWS answered \(error.status) \(error.code) for \(source): \(error.message)")
+            return ResourceError(
+                .downloadFailed,
+                "AWS answered \(error.status) \(error.code) for \(source): \(error.message)"
+            )
         }
     }
 }

@@ -72,7 +72,10 @@ public struct ResourceInstaller: Sendable {
 
     /// Fetches and unpacks `request` into a new version, or keeps the installed one when its source is unchanged
     /// (or, with `offline`, whenever one is installed from the same source: a restart must not need the network).
-    public func prepare(_ request: ResourceRequest, offline: Bool = false) async throws(ResourceError) -> PreparedResource {
+    public func prepare(
+        _ request: ResourceRequest,
+        offline: Bool = false
+    ) async throws(ResourceError) -> PreparedResource {
         let current = installed(request.id)
         let now = Date().timeIntervalSince1970
         if offline, var current, current.source == request.source.description {
@@ -84,11 +87,19 @@ public struct ResourceInstaller: Sendable {
         let token = UUID().uuidString.lowercased().prefix(8)
         let download = "\(staging)/\(token).package"
         defer { try? FileManager.default.removeItem(atPath: download) }
-        let outcome = try await fetcher.fetch(request.source, resourceId: request.id, installed: current?.validator, to: download)
+        let outcome = try await fetcher.fetch(
+            request.source,
+            resourceId: request.id,
+            installed: current?.validator,
+            to: download
+        )
         switch outcome {
         case .unchanged(let validator):
             guard var current else {
-                throw ResourceError(.downloadFailed, "The source answered \"not modified\" for a resource Moss does not have")
+                throw ResourceError(
+                    .downloadFailed,
+                    "The source answered \"not modified\" for a resource Moss does not have"
+                )
             }
             if let pin = request.sha256, pin != current.sha256 {
                 throw mismatch(request, actual: current.sha256 ?? "none")
@@ -171,7 +182,10 @@ public struct ResourceInstaller: Sendable {
             }
         } catch {
             // Activation cannot fail a deployment; the function already has the version's path, so it still works.
-            logger.error("Could not record a resource version", metadata: ["resource.id": "\(id)", "error": "\(error)"])
+            logger.error(
+                "Could not record a resource version",
+                metadata: ["resource.id": "\(id)", "error": "\(error)"]
+            )
         }
     }
 
@@ -208,7 +222,9 @@ public struct ResourceInstaller: Sendable {
     }
 
     private func record(id: String, version: String) -> ResourceVersion? {
-        guard let data = FileManager.default.contents(atPath: "\(root)/\(id)/versions/\(version).json") else { return nil }
+        guard let data = FileManager.default.contents(atPath: "\(root)/\(id)/versions/\(version).json") else {
+            return nil
+        }
         return try? JSONDecoder().decode(ResourceVersion.self, from: data)
     }
 

@@ -13,7 +13,14 @@ public struct ResourceTransfer: Sendable, Hashable, Codable {
     public var bytesPerSecond: Double
     public var elapsedSeconds: Double
 
-    public init(resourceId: String, source: String, bytes: Int64, total: Int64?, bytesPerSecond: Double, elapsedSeconds: Double) {
+    public init(
+        resourceId: String,
+        source: String,
+        bytes: Int64,
+        total: Int64?,
+        bytesPerSecond: Double,
+        elapsedSeconds: Double
+    ) {
         self.resourceId = resourceId
         self.source = source
         self.bytes = bytes

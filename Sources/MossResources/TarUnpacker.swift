@@ -94,7 +94,10 @@ struct TarUnpacker {
                     "The entry \(path) is a device file; a resource package may hold only files, directories and links"
                 )
             case UInt8(ascii: "6"):
-                throw ResourceError(.archiveUnsafe, "The entry \(path) is a FIFO; a resource package may hold only files, directories and links")
+                throw ResourceError(
+                    .archiveUnsafe,
+                    "The entry \(path) is a FIFO; a resource package may hold only files, directories and links"
+                )
             default:
                 throw ResourceError(
                     .archiveUnsafe,
@@ -164,7 +167,10 @@ struct TarUnpacker {
                 let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0,
                 index + length <= data.count
             else {
-                throw ResourceError(.archiveCorrupt, "The package is not a valid tar archive: a pax record is malformed")
+                throw ResourceError(
+                    .archiveCorrupt,
+                    "The package is not a valid tar archive: a pax record is malformed"
+                )
             }
             let record = data[(space + 1)..<(index + length - 1)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {

@@ -14,7 +14,10 @@ enum ZipFileTypes {
             return [:]
         }
         let bytes = [UInt8](tail)
-        guard let end = stride(from: bytes.count - 22, through: 0, by: -1).first(where: { bytes.uint32(at: $0) == 0x0605_4b50 })
+        guard
+            let end = stride(from: bytes.count - 22, through: 0, by: -1).first(where: {
+                bytes.uint32(at: $0) == 0x0605_4b50
+            })
         else { return [:] }
         let count = Int(bytes.uint16(at: end + 10))
         let directorySize = UInt64(bytes.uint32(at: end + 12))

@@ -79,7 +79,8 @@ enum DeployProgress {
         let eta =
             transfer.bytesPerSecond > 0
             ? "ETA \(Int((Double(total - transfer.bytes) / transfer.bytesPerSecond).rounded(.up)))s" : "ETA -"
-        return "\(transfer.resourceId)  [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
+        return
+            "\(transfer.resourceId)  [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
             + "  \(Int(fraction * 100))%  \(ByteCount.text(transfer.bytes)) of \(ByteCount.text(total))  \(rate)  \(eta)"
     }
 

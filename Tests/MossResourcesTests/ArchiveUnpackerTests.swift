@@ -43,8 +43,14 @@ import ZIPFoundation
             let unpacked = try ArchiveUnpacker.unpack(package, into: "\(directory)/out", limits: UnpackLimits())
             #expect(unpacked.directory == "\(directory)/out/model")
             #expect(try String(contentsOfFile: "\(unpacked.directory)/saved_model.pb", encoding: .utf8) == "graph")
-            #expect(try String(contentsOfFile: "\(unpacked.directory)/variables/variables.index", encoding: .utf8) == "index")
-            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(unpacked.directory)/latest") == "saved_model.pb")
+            #expect(
+                try String(contentsOfFile: "\(unpacked.directory)/variables/variables.index", encoding: .utf8)
+                    == "index"
+            )
+            #expect(
+                try FileManager.default.destinationOfSymbolicLink(atPath: "\(unpacked.directory)/latest")
+                    == "saved_model.pb"
+            )
             #expect(unpacked.bytes == 10)
         }
     }
@@ -106,7 +112,9 @@ import ZIPFoundation
             try TestArchives.zip([.init(path: "tty", content: [1])], at: path)
             var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
             // The central directory entry: made on Unix (3), external attributes S_IFCHR | 0644 in the high half.
-            let entry = try #require((0..<(bytes.count - 4)).first { bytes[$0..<($0 + 4)] == [0x50, 0x4B, 0x01, 0x02] })
+            let entry = try #require(
+                (0..<(bytes.count - 4)).first { bytes[$0..<($0 + 4)] == [0x50, 0x4B, 0x01, 0x02] }
+            )
             bytes[entry + 5] = 3
             let attributes = UInt32(0o020644) << 16
             for index in 0..<4 { bytes[entry + 38 + index] = UInt8(truncatingIfNeeded: attributes >> (8 * index)) }
@@ -152,7 +160,9 @@ import ZIPFoundation
             try Data(TestArchives.gzip(tar)).write(to: URL(fileURLWithPath: path))
         },
         Refusal(name: "a truncated gzip", code: .archiveCorrupt, mentions: "truncated") { path in
-            let gz = TestArchives.gzip(TestArchives.tar([.init(name: "a", content: [UInt8](repeating: 9, count: 100_000))]))
+            let gz = TestArchives.gzip(
+                TestArchives.tar([.init(name: "a", content: [UInt8](repeating: 9, count: 100_000))])
+            )
             try Data(gz.prefix(gz.count / 2)).write(to: URL(fileURLWithPath: path))
         },
         Refusal(name: "not an archive", code: .archiveCorrupt, mentions: "neither a zip") { path in

@@ -10,7 +10,11 @@ import Testing
 /// refusals leave nothing behind.
 @Suite struct ResourceInstallerTests {
     private func installer(_ root: String) -> ResourceInstaller {
-        let fetcher = ResourceFetcher(policy: ResourcePolicy(), progress: ResourceProgress(), httpClient: ResourceFetcher.downloadClient) {
+        let fetcher = ResourceFetcher(
+            policy: ResourcePolicy(),
+            progress: ResourceProgress(),
+            httpClient: ResourceFetcher.downloadClient
+        ) {
             () throws(ResourceError) -> AWSClient in
             throw ResourceError(.credentialsMissing, "no AWS in this test")
         }
@@ -53,7 +57,10 @@ import Testing
 
             try writeZip(package, content: "two")
             // A different mtime or size is a change; make sure one of them differs.
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 10)], ofItemAtPath: package)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: 10)],
+                ofItemAtPath: package
+            )
             let second = try await installer.prepare(request)
             #expect(second.isNew)
             #expect(second.directory != first.directory)
@@ -74,7 +81,12 @@ import Testing
             let package = "\(directory)/model.zip"
             try writeZip(package, content: "one")
             let installer = installer(root)
-            let pinned = ResourceRequest(id: "model", source: .file(package), sha256: String(repeating: "0", count: 64), owner: nil)
+            let pinned = ResourceRequest(
+                id: "model",
+                source: .file(package),
+                sha256: String(repeating: "0", count: 64),
+                owner: nil
+            )
             let error = await #expect(throws: ResourceError.self) { try await installer.prepare(pinned) }
             #expect(error?.code == .checksumMismatch)
             #expect(versions(root, "model").isEmpty)
@@ -100,7 +112,11 @@ import Testing
     }
 
     @Test(arguments: [(false, 0o640, 0o750), (true, 0o660, 0o770)])
-    func anOwnerGivesTheGroupReadOrReadWriteAccessAndOthersNone(writable: Bool, file: Int, directory mode: Int) async throws {
+    func anOwnerGivesTheGroupReadOrReadWriteAccessAndOthersNone(
+        writable: Bool,
+        file: Int,
+        directory mode: Int
+    ) async throws {
         try await withTemporaryDirectory { directory in
             let root = "\(directory)/resources"
             let package = "\(directory)/model.zip"

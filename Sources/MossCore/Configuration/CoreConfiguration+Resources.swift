@@ -33,6 +33,8 @@ extension CoreConfiguration {
         }
 
         public var policy: ResourcePolicy { ResourcePolicy(inlineStatements: policyStatements) }
-        public var limits: UnpackLimits { UnpackLimits(maximumBytes: maximumUnpackedBytes, maximumEntries: maximumEntries) }
+        public var limits: UnpackLimits {
+            UnpackLimits(maximumBytes: maximumUnpackedBytes, maximumEntries: maximumEntries)
+        }
     }
 }

@@ -35,7 +35,10 @@ final class ResourceCatalog: Sendable {
     }
 
     /// A NoContainer function's resource prefix with a link per (destination, resource id) pair.
-    func prefix(forFunction function: String, links: [(destinationPath: String, resourceId: String)]) throws(ResourceError) -> String {
+    func prefix(
+        forFunction function: String,
+        links: [(destinationPath: String, resourceId: String)]
+    ) throws(ResourceError) -> String {
         let resolved = links.compactMap { link in
             preparedDirectory(of: link.resourceId).map {
                 ResourcePrefixes.Link(destinationPath: link.destinationPath, target: $0)

@@ -19,14 +19,20 @@ struct ResourcesStage: DeploymentStage {
         try await prepare(group, offline: true)
     }
 
-    private func prepare(_ group: GroupDefinition?, offline: Bool) async throws(DeploymentStageError) -> any PreparedStage {
+    private func prepare(
+        _ group: GroupDefinition?,
+        offline: Bool
+    ) async throws(DeploymentStageError) -> any PreparedStage {
         var prepared: [PreparedResource] = []
         for resource in group?.resources ?? [] {
             guard case .machineLearningModel(let model) = resource.kind else { continue }
             do throws(ResourceError) {
                 var owner: ResourceOwner?
                 if let setting = model.ownerSetting {
-                    owner = try ResourceOwner(group: setting.groupOwner, writable: setting.groupPermission == .readWrite)
+                    owner = try ResourceOwner(
+                        group: setting.groupOwner,
+                        writable: setting.groupPermission == .readWrite
+                    )
                 }
                 let request = ResourceRequest(
                     id: resource.id,
