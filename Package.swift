@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure: MQTT 3.1.1 and 5.0 packets, codec, topic names and filters. No I/O.
@@ -68,6 +69,22 @@ let package = Package(
         ),
         // Bounded log files: the daemon's system log and functions' output, as V1's loggers' Space.
         .target(name: "MossLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // zlib's inflate for .tar.gz resources (the system library; ZIPFoundation does not export its own).
+        .systemLibrary(name: "CMossZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Resources: sources (s3, SageMaker, https, file), the service-role policy, safe unpack, versioned install.
+        .target(
+            name: "MossResources",
+            dependencies: [
+                "MossAWS",
+                "CMossZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
         .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
@@ -148,11 +165,13 @@ let package = Package(
             name: "MossCore",
             dependencies: [
                 "MossMQTT",
+                "MossAWS",
                 "MossBroker",
                 "MossDeploy",
                 "MossFunctions",
                 "MossInference",
                 "MossLogging",
+                "MossResources",
                 "MossRouting",
                 "MossShadow",
                 "MossStore",
@@ -177,6 +196,7 @@ let package = Package(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossResources",
                 "MossFunctions",
                 "MossLogging",
                 "MossShadow",
@@ -260,6 +280,14 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(
+            name: "MossResourcesTests",
+            dependencies: [
+                "MossResources", "MossAWS", "MossTestSupport", "CMossZlib",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "MossAWSTests",
             dependencies: ["MossAWS", "MossTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Fixtures"]
@@ -267,6 +295,6 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
 }

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from broker_helpers import Clients, tls_context
-from conftest import start_moss, wait_until
+from conftest import REPOSITORY, start_moss, wait_until
+from moto_helpers import Moto, use_test_credentials, zipped
 
 GROUP = """\
 core:
@@ -259,7 +260,29 @@ subscriptions:
     assert status(moss)["group"] == before
 
 
-def test_the_tutorial_group_deploys_and_is_enforced(daemon):
+@pytest.fixture
+def tutorial_daemon(moss_binary, tmp_path, monkeypatch):
+    """A daemon whose S3 is moto, holding the tutorial's two models in the bucket the example group names."""
+    moto = Moto(tmp_path)
+    try:
+        use_test_credentials(monkeypatch, tmp_path)
+        s3 = moto.client("s3")
+        s3.create_bucket(Bucket="rain-greengrass-models")
+        seed_models = REPOSITORY.parent / "shared" / "seed-models"
+        for model in ("standardiser", "rain_predictor"):
+            package = seed_models / f"{model}.zip"
+            body = package.read_bytes() if package.exists() else zipped({"saved_model.pb": b"stand-in"})
+            s3.put_object(Bucket="rain-greengrass-models", Key=f"{model}.zip", Body=body)
+        (tmp_path / "moss.yaml").write_text(f"resources:\n  s3Endpoint: {moto.url}\n")
+        moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+        yield moss
+        assert moss.stop() == 0, moss.log()
+    finally:
+        moto.stop()
+
+
+def test_the_tutorial_group_deploys_and_is_enforced(tutorial_daemon):
+    daemon = tutorial_daemon
     example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rain-group.yaml"
     result = deploy(daemon, example)
     assert result.returncode == 0, result.stderr

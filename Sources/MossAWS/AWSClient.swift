@@ -83,15 +83,17 @@ public struct AWSClient: Sendable {
 
     /// Signs and sends `request`, hands each chunk of a successful body to `consume` as it arrives, and returns the
     /// status and headers. An error response's body is read (up to 1 MiB) to build the thrown ``AWSError`` and never
-    /// reaches `consume`.
+    /// reaches `consume`. `head`, when given, sees the status and headers before the first chunk (for progress).
     public func send(
         _ request: AWSRequest,
         service: AWSService,
         payload: SigV4Signer.PayloadSigning = .signed,
         timeout: Duration? = nil,
+        head: ((AWSResponse) -> Void)? = nil,
         streamingBodyTo consume: (ByteBuffer) async throws -> Void
     ) async throws -> AWSResponse {
         let response = try await stream(request, service: service, payload: payload, timeout: timeout)
+        head?(response.head)
         for try await chunk in response.pendingBody { try await consume(chunk) }
         return response.head
     }

@@ -23,18 +23,22 @@ public struct S3ObjectMetadata: Sendable, Hashable {
 
 extension AWSClient {
     /// GetObject: downloads `location` unless its ETag is still `ifNoneMatch`, streaming the body to `consume`.
+    /// `contentLength`, when given, learns the object's size (if sent) before the first chunk, for progress.
     ///
     /// - Throws: ``AWSError`` (`NoSuchKey`, `NoSuchBucket`, `AccessDenied`…), or the transport's error.
     public func getObject(
         _ location: S3Location,
         ifNoneMatch etag: String? = nil,
         timeout: Duration = .seconds(3600),
+        contentLength: ((Int64?) -> Void)? = nil,
         streamingBodyTo consume: (ByteBuffer) async throws -> Void
     ) async throws -> S3GetObjectResult {
         let (endpoint, path) = try endpoints.s3Location(bucket: location.bucket, key: location.key)
         var request = AWSRequest(method: "GET", endpoint: endpoint, path: path)
         if let etag { request.setHeader("If-None-Match", etag) }
-        let response = try await send(request, service: .s3, timeout: timeout, streamingBodyTo: consume)
+        var head: ((AWSResponse) -> Void)?
+        if let contentLength { head = { contentLength($0.header("Content-Length").flatMap { Int64($0) }) } }
+        let response = try await send(request, service: .s3, timeout: timeout, head: head, streamingBodyTo: consume)
         if response.status == 304 { return .notModified(etag: response.header("ETag") ?? etag ?? "") }
         return .downloaded(
             S3ObjectMetadata(

@@ -44,7 +44,11 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         let client = AdminClient(dataDirectory: dataDirectory.resolved.path)
-        try DeploymentOutput.report(try await client.deploy(file: path), json: json)
+        let record =
+            json
+            ? try await client.deploy(file: path)
+            : try await DeployProgress.whileRunning(client) { try await client.deploy(file: path) }
+        try DeploymentOutput.report(record, json: json)
     }
 }
 

@@ -1,3 +1,4 @@
+import MossAWS
 import MossMQTT
 
 extension CoreConfiguration {
@@ -28,6 +29,14 @@ extension CoreConfiguration {
                 key: "region",
                 message: "expected an AWS region name such as us-east-1, got \"\(region)\""
             )
+        }
+        for (key, url) in [("resources.s3Endpoint", resources.s3Endpoint), ("resources.sageMakerEndpoint", resources.sageMakerEndpoint)] {
+            guard let url else { continue }
+            do {
+                _ = try AWSEndpoint(url: url)
+            } catch {
+                throw ConfigurationError(key: key, message: "\"\(url)\" is not an endpoint URL (\(error))")
+            }
         }
         for (index, filter) in mqtt.deniedSubscriptionFilters.enumerated() {
             do {

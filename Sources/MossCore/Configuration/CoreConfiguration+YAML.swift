@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MossBroker
+import MossResources
 import Yams
 
 extension CoreConfiguration {
@@ -48,7 +49,7 @@ private struct YAMLConfigurationReader {
     private var baseDirectory: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
 
     func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
-        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows", "functions"]) {
+        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows", "functions", "resources"]) {
             key,
             value,
             path throws(ConfigurationError) in
@@ -59,6 +60,7 @@ private struct YAMLConfigurationReader {
             case "account": configuration.account = try string(value, path)
             case "shadows": try readShadows(value, at: path, into: &configuration.shadows)
             case "functions": try readFunctions(value, at: path, into: &configuration.functions)
+            case "resources": try readResources(value, at: path, into: &configuration.resources)
             default: try readMQTT(value, at: path, into: &configuration.mqtt)
             }
         }
@@ -131,6 +133,67 @@ private struct YAMLConfigurationReader {
         }
         guard let uid, let gid else { throw error(node, prefix, "expected both uid and gid, got \(describe(node))") }
         return .init(uid: UInt32(uid), gid: UInt32(gid))
+    }
+
+    private func readResources(
+        _ node: Node,
+        at prefix: String,
+        into resources: inout CoreConfiguration.Resources
+    ) throws(ConfigurationError) {
+        let allowed = ["policy", "maximumUnpackedBytes", "maximumEntries", "s3Endpoint", "sageMakerEndpoint", "profile"]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "policy":
+                try forEachKey(in: value, at: path, allowed: ["statements"]) { _, list, path throws(ConfigurationError) in
+                    guard case .sequence(let sequence) = list else {
+                        throw error(list, path, "expected a list of statements, got \(describe(list))")
+                    }
+                    resources.policyStatements = []
+                    for (index, element) in sequence.enumerated() {
+                        resources.policyStatements.append(try statement(element, "\(path)[\(index)]"))
+                    }
+                }
+            case "maximumUnpackedBytes":
+                resources.maximumUnpackedBytes = Int64(try integer(value, path, in: 1...(1 << 50)))
+            case "maximumEntries": resources.maximumEntries = try integer(value, path, in: 1...100_000_000)
+            case "s3Endpoint": resources.s3Endpoint = try optionalString(value, path)
+            case "sageMakerEndpoint": resources.sageMakerEndpoint = try optionalString(value, path)
+            default: resources.profile = try optionalString(value, path)
+            }
+        }
+    }
+
+    /// An IAM-style statement: `effect: Allow`, `action` and `resource` (a string or a list), an optional `sid`.
+    private func statement(_ node: Node, _ path: String) throws(ConfigurationError) -> ResourcePolicy.Statement {
+        var statement = ResourcePolicy.Statement(actions: [], resources: [])
+        try forEachKey(in: node, at: path, allowed: ["sid", "effect", "action", "resource"]) {
+            key,
+            value,
+            path throws(ConfigurationError) in
+            switch key {
+            case "sid": statement.sid = try string(value, path)
+            case "effect":
+                guard try string(value, path) == "Allow" else {
+                    throw error(value, path, "only Allow statements exist here (what none allows is refused), got \(describe(value))")
+                }
+            case "action": statement.actions = try stringOrList(value, path)
+            default: statement.resources = try stringOrList(value, path)
+            }
+        }
+        guard !statement.actions.isEmpty, !statement.resources.isEmpty else {
+            throw error(node, path, "a statement needs an action and a resource (e.g. action: s3:GetObject, resource: arn:aws:s3:::BUCKET/*)")
+        }
+        return statement
+    }
+
+    private func stringOrList(_ node: Node, _ path: String) throws(ConfigurationError) -> [String] {
+        if case .scalar = node { return [try string(node, path)] }
+        return try stringList(node, path)
+    }
+
+    private func optionalString(_ node: Node, _ path: String) throws(ConfigurationError) -> String? {
+        if case .scalar = node, node.null != nil { return nil }
+        return try string(node, path)
     }
 
     /// A positive rate, or nothing (`~`) for no limit.

@@ -19,6 +19,8 @@ public struct CoreConfiguration: Sendable, Hashable {
     public var shadows: Shadows
     /// User functions: the IPC port and the Python they run on.
     public var functions: Functions
+    /// Machine learning resources: the service-role policy, unpack limits, AWS endpoints.
+    public var resources: Resources
 
     public init(
         dataDirectory: String = "./moss-data",
@@ -27,9 +29,11 @@ public struct CoreConfiguration: Sendable, Hashable {
         account: String = "000000000000",
         logLevel: Logger.Level = .info,
         shadows: Shadows = Shadows(),
-        functions: Functions = Functions()
+        functions: Functions = Functions(),
+        resources: Resources = Resources()
     ) {
         self.functions = functions
+        self.resources = resources
         self.dataDirectory = dataDirectory
         self.mqtt = mqtt
         self.region = region

@@ -2,8 +2,10 @@ import Foundation
 public import Logging
 import MossBroker
 import MossDeploy
+import MossAWS
 import MossFunctions
 public import MossLogging
+import MossResources
 import MossRouting
 import MossShadow
 import MossStore
@@ -77,6 +79,23 @@ public struct MossDaemon: Sendable {
         let pythonRuntime = try PythonRuntime.install(into: dataDirectory.pythonRuntime)
         let inference = InferenceService()
 
+        var resourcesLogger = logger
+        resourcesLogger[metadataKey: "component"] = "resources"
+        let resourceProgress = ResourceProgress()
+        let resourceSettings = configuration.resources
+        let region = configuration.region
+        let resourceHTTP = ResourceFetcher.downloadClient
+        let resourceInstaller = ResourceInstaller(
+            root: dataDirectory.path + "/resources",
+            fetcher: ResourceFetcher(policy: resourceSettings.policy, progress: resourceProgress, httpClient: resourceHTTP) {
+                () throws(ResourceError) -> AWSClient in
+                try resourceSettings.awsClient(region: region, httpClient: resourceHTTP)
+            },
+            limits: resourceSettings.limits,
+            logger: resourcesLogger
+        )
+        let resourceCatalog = ResourceCatalog(installer: resourceInstaller)
+
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
         let deployments = DeploymentManager(
@@ -85,6 +104,8 @@ public struct MossDaemon: Sendable {
             stages: [
                 RoutingStage(interceptor: routing),
                 SystemLogStage(log: systemLog),
+                // Before functions: they mount the versions it prepares.
+                ResourcesStage(catalog: resourceCatalog, logger: resourcesLogger),
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,
@@ -92,8 +113,12 @@ public struct MossDaemon: Sendable {
                     users: FunctionUserPolicy(configuration.functions),
                     logDirectory: dataDirectory.functionLogs,
                     region: configuration.region,
-                    account: configuration.account
+                    account: configuration.account,
+                    resources: resourceCatalog,
+                    code: FunctionCodeInstaller(root: dataDirectory.path + "/functions", limits: configuration.resources.limits),
+                    inference: inference
                 ),
+                ResourcesCleanupStage(catalog: resourceCatalog),
             ],
             shadows: shadows,
             logger: deploymentLogger
@@ -146,6 +171,7 @@ public struct MossDaemon: Sendable {
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
                 LogRoutes(functionLogs: dataDirectory.functionLogs, systemLog: dataDirectory.systemLog),
+                ResourceRoutes(installer: resourceInstaller, progress: resourceProgress),
             ],
             bound: adminBound,
             // Clients find the daemon by its socket; it appears once the broker is listening.

@@ -13,6 +13,8 @@ public actor DeploymentManager {
     private let shadows: ShadowService?
     private let logger: Logger
     private var deployed: (row: DeploymentRow, group: GroupDefinition)?
+    private var applying = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(
         database: MossDatabase,
@@ -33,7 +35,7 @@ public actor DeploymentManager {
         guard let row = try await database.deployedDeployment(), let json = row.groupJSON else { return }
         let group = try JSONDecoder().decode(GroupDefinition.self, from: Data(json))
         var prepared: [any PreparedStage] = []
-        for stage in stages { prepared.append(try await stage.prepare(group)) }
+        for stage in stages { prepared.append(try await stage.restore(group)) }
         for stage in prepared { await stage.activate() }
         deployed = (row, group)
         logger.info(
@@ -146,6 +148,8 @@ public actor DeploymentManager {
 
     // MARK: Steps
 
+    /// One deployment at a time: stages await (downloads take long), and the actor alone would let a second
+    /// deployment interleave with the first at every await.
     private func apply(
         kind: DeploymentRecord.Kind,
         group: GroupDefinition?,
@@ -153,8 +157,28 @@ public actor DeploymentManager {
         warnings: [String],
         started: Double
     ) async -> DeploymentRecord {
+        while applying { await withCheckedContinuation { waiting.append($0) } }
+        applying = true
+        defer {
+            applying = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        return await applyAlone(kind: kind, group: group, source: source, warnings: warnings, started: started)
+    }
+
+    private func applyAlone(
+        kind: DeploymentRecord.Kind,
+        group: GroupDefinition?,
+        source: String?,
+        warnings: [String],
+        started: Double
+    ) async -> DeploymentRecord {
         let digest = group?.digest
-        if group != nil, kind == .deploy, let current = deployed, current.row.groupDigest == digest {
+        // Model resources are checked at their source on every deployment (as V1 did), so an unchanged file with
+        // one goes through the stages; an unchanged source costs a conditional request and changes nothing.
+        if group != nil, kind == .deploy, let current = deployed, current.row.groupDigest == digest,
+            !current.group.hasModelResources
+        {
             // Redeploying what runs changes nothing: recorded, nothing staged.
             return await record(kind: kind, source: source, group: group, warnings: warnings, unchanged: true, started: started)
         }
@@ -270,5 +294,11 @@ public actor DeploymentManager {
         var errorDetails: [DeploymentRecord.ErrorDetail]
         var warnings: [String]
         var unchanged: Bool
+    }
+}
+
+extension GroupDefinition {
+    fileprivate var hasModelResources: Bool {
+        resources.contains { if case .machineLearningModel = $0.kind { true } else { false } }
     }
 }

@@ -8,6 +8,12 @@ import MossDeploy
 protocol DeploymentStage: Sendable {
     /// Prepares `group` (nil: a reset, no group). Throws a ``DeploymentStageError`` to fail the deployment.
     func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage
+    /// Prepares the recorded group again at start; a stage that would reach the network uses what it installed.
+    func restore(_ group: GroupDefinition?) async throws -> any PreparedStage
+}
+
+extension DeploymentStage {
+    func restore(_ group: GroupDefinition?) async throws -> any PreparedStage { try await prepare(group) }
 }
 
 protocol PreparedStage: Sendable {

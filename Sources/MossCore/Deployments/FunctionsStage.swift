@@ -1,6 +1,7 @@
 import Foundation
 import MossDeploy
 import MossFunctions
+import MossResources
 
 /// Puts the group's functions into effect in the function host: pinned ones start, on-demand ones wait for work.
 ///
@@ -20,27 +21,66 @@ struct FunctionsStage: DeploymentStage {
     let logDirectory: String
     let region: String
     let account: String
+    /// The versions ResourcesStage prepared for this deployment.
+    let resources: ResourceCatalog
+    /// Zipped function code, unpacked once per content.
+    let code: FunctionCodeInstaller
+    /// The IPC inference service, told which models each function has attached.
+    let inference: InferenceService?
 
     func prepare(_ group: GroupDefinition?) async throws -> any PreparedStage {
         // A reset (no group): no functions, and, as V1's reset, no function logs.
-        guard let group else { return Prepared(host: host, specs: [], removeLogs: logDirectory) }
-        var specs: [FunctionSpec] = []
-        for function in group.functions {
-            specs.append(try spec(for: function, in: group))
+        guard let group else {
+            return Prepared(host: host, specs: [], removeLogs: logDirectory, inference: inference, models: [:], code: code, keepCode: [])
         }
-        return Prepared(host: host, specs: specs, removeLogs: nil)
+        var specs: [FunctionSpec] = []
+        var models: [String: [String: String]] = [:]
+        var codeDirectories: [String] = []
+        for function in group.functions {
+            var function = function
+            function.code = try code.directory(for: function)
+            codeDirectories.append(function.code)
+            let spec = try spec(for: function, in: group)
+            specs.append(spec)
+            models[spec.arn] = attachedModels(of: function, in: group)
+        }
+        return Prepared(host: host, specs: specs, removeLogs: nil, inference: inference, models: models, code: code, keepCode: codeDirectories)
+    }
+
+    /// The inference service's names for the ML resources `function` has attached (name and id) → their directories.
+    private func attachedModels(of function: GroupDefinition.Function, in group: GroupDefinition) -> [String: String] {
+        var models: [String: String] = [:]
+        for policy in function.resourceAccessPolicies {
+            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
+                case .machineLearningModel = resource.kind,
+                let directory = resources.preparedDirectory(of: resource.id)
+            else { continue }
+            models[resource.id] = directory
+            models[resource.name] = directory
+        }
+        return models
+    }
+
+    /// The groups that own the function's ML resources (V1 1.10 added them to its supplementary groups).
+    private func modelOwnerGroups(of function: GroupDefinition.Function, in group: GroupDefinition) throws(DeploymentStageError) -> [UInt32] {
+        var gids: [UInt32] = []
+        for policy in function.resourceAccessPolicies {
+            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
+                case .machineLearningModel(let model) = resource.kind, let owner = model.ownerSetting
+            else { continue }
+            do {
+                gids.append(try ResourceOwner(group: owner.groupOwner, writable: owner.groupPermission == .readWrite).gid)
+            } catch {
+                throw DeploymentStageError(code: error.code.rawValue, message: "Function \(function.name): \(error.message)")
+            }
+        }
+        return Array(Set(gids)).sorted()
     }
 
     private func spec(for function: GroupDefinition.Function, in group: GroupDefinition) throws(DeploymentStageError) -> FunctionSpec {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: function.code, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DeploymentStageError(
-                code: "FunctionCodeUnsupported",
-                message: "Function \(function.name): code \(function.code) is not a directory (zipped code is not supported yet: unpack it)"
-            )
-        }
         let contained = function.isolationMode == .greengrassContainer
-        let user = try users.user(for: function)
+        var user = try users.user(for: function)
+        if user != nil { user?.supplementaryGroups = try modelOwnerGroups(of: function, in: group) }
         if contained && geteuid() != 0 {
             throw DeploymentStageError(
                 code: "ContainerUnavailable",
@@ -75,6 +115,9 @@ struct FunctionsStage: DeploymentStage {
         // The group's Lambda logger: the runtime's log appender drops records below its level; the file keeps Space.
         let lambdaLogger = group.logging.first { $0.component == .lambda && $0.type == .fileSystem }
         environment["LOG_LEVEL"] = environment["LOG_LEVEL"] ?? (lambdaLogger?.level ?? .info).rawValue
+        if !contained {
+            environment["AWS_GG_RESOURCE_PREFIX"] = try resourcePrefix(for: function, in: group)
+        }
         // The runtime counts context.get_remaining_time_in_millis() down from this.
         environment["MOSS_FUNCTION_TIMEOUT_MS"] = "\(function.timeout * 1000)"
         // As V1: the group's PYTHONPATH first ("/mllibs" ran as "/mllibs:/lambda"), then the code, then the runtime.
@@ -94,8 +137,10 @@ struct FunctionsStage: DeploymentStage {
                     mounts.append(.init(source: volume.sourcePath, destination: volume.destinationPath, readOnly: readOnly))
                 case .localDevice(let device):
                     mounts.append(.init(source: device.sourcePath, destination: device.sourcePath, readOnly: readOnly))
-                case .machineLearningModel:
-                    continue  // installed by the resources issue (6)
+                case .machineLearningModel(let model):
+                    // The prepared version's own directory: a new version is a new mount, so the host restarts it.
+                    guard let directory = resources.preparedDirectory(of: resource.id) else { continue }
+                    mounts.append(.init(source: directory, destination: model.destinationPath, readOnly: readOnly))
                 }
             }
             container = ContainerSpec(
@@ -156,13 +201,40 @@ struct FunctionsStage: DeploymentStage {
         }
     }
 
+    /// A NoContainer function finds its models under AWS_GG_RESOURCE_PREFIX (V1): a directory of its own with a
+    /// link at each model's destination path.
+    private func resourcePrefix(
+        for function: GroupDefinition.Function,
+        in group: GroupDefinition
+    ) throws(DeploymentStageError) -> String {
+        let links = function.resourceAccessPolicies.compactMap { policy -> (destinationPath: String, resourceId: String)? in
+            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
+                case .machineLearningModel(let model) = resource.kind
+            else { return nil }
+            return (model.destinationPath, resource.id)
+        }
+        guard !links.isEmpty else { return "/" }
+        do {
+            return try resources.prefix(forFunction: function.name, links: links)
+        } catch {
+            throw DeploymentStageError(code: error.code.rawValue, message: "Function \(function.name): \(error.message)")
+        }
+    }
+
     private struct Prepared: PreparedStage {
         let host: FunctionHost
         let specs: [FunctionSpec]
         let removeLogs: String?
+        let inference: InferenceService?
+        let models: [String: [String: String]]
+        let code: FunctionCodeInstaller
+        /// Code directories this deployment uses; other unpacked code is removed once it is in effect.
+        let keepCode: [String]
 
         func activate() async {
+            await inference?.setAttachments(models)
             await host.install(specs)
+            code.removeUnused(keeping: keepCode)
             if let removeLogs { try? FileManager.default.removeItem(atPath: removeLogs) }
         }
         func discard() async {}
