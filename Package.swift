@@ -64,6 +64,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The cloud: an MQTT client over mutual TLS to AWS IoT Core, the spooler in front of it, and shadow sync.
+        .target(
+            name: "MossCloud",
+            dependencies: [
+                "MossMQTT",
+                "MossShadow",
+                "MossAWS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
         .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
@@ -121,7 +135,9 @@ let package = Package(
             name: "MossCore",
             dependencies: [
                 "MossMQTT",
+                "MossAWS",
                 "MossBroker",
+                "MossCloud",
                 "MossDeploy",
                 "MossFunctions",
                 "MossRouting",
@@ -148,6 +164,7 @@ let package = Package(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossCloud",
                 "MossFunctions",
                 "MossShadow",
                 "MossInference",
@@ -158,7 +175,7 @@ let package = Package(
         // Helpers shared by test targets: free ports, the built `moss` binary, waiting for conditions.
         .target(
             name: "MossTestSupport",
-            dependencies: []
+            dependencies: ["MossShadow"]
         ),
         .testTarget(
             name: "MossMQTTTests",
@@ -194,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MossShadowTests",
-            dependencies: ["MossShadow"],
+            dependencies: ["MossShadow", "MossTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -218,6 +235,13 @@ let package = Package(
             name: "MossInferenceTests",
             dependencies: ["MossInference", "CMossInferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "MossCloudTests",
+            dependencies: [
+                "MossCloud", "MossShadow", "MossMQTT", "MossTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MossAWSTests",

@@ -25,13 +25,13 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         self.logger = logger
     }
 
-    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`); the functions
-    /// and cloud issues plug in here. Until then such messages are dropped, counted and logged.
+    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`). Without a handler
+    /// (no cloud configured) such messages are dropped, counted and logged.
     public func handleEndpoints(of kind: String, with handler: @escaping @Sendable (BrokerMessage, RouteEndpoint) -> Void) {
         endpoints.withLock { $0[kind] = handler }
     }
 
-    /// Messages routed to a function or the cloud that nothing could take (no such subsystem yet).
+    /// Messages routed to a function or the cloud that nothing could take (no cloud configured).
     public var undeliverableCount: UInt64 { undeliverable.load(ordering: .relaxed) }
 
     /// Puts a group's table into effect for every later decision; nil returns to the ordinary broker.
@@ -114,27 +114,33 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
     public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
         guard let table = current, table.hasEndpointTargets else { return }
         for target in table.targets(of: .device(client.identity), topic: message.topic) {
-            let kind: String
-            switch target {
-            case .function: kind = "function"
-            case .cloud: kind = "cloud"
-            case .device, .shadow: continue
-            }
-            if let handler = endpoints.withLock({ $0[kind] }) {
-                handler(message, target)
-                continue
-            }
-            let count = undeliverable.add(1, ordering: .relaxed).newValue
-            // The first, then every 1000th: a busy sensor must not flood the log.
-            if count % 1000 == 1 {
-                logger.warning(
-                    "Dropped a message routed to an endpoint Moss cannot reach yet",
-                    metadata: [
-                        "routing.target": "\(target)", "mqtt.topic": "\(message.topic)",
-                        "routing.undeliverable": "\(count)",
-                    ]
-                )
-            }
+            offer(message, to: target)
+        }
+    }
+
+    /// Hands a message to the function or cloud handler registered for `target`; without one it is dropped, counted
+    /// and logged. Devices and the shadow service are not offered here (the broker and its interceptor reach them).
+    public func offer(_ message: BrokerMessage, to target: RouteEndpoint) {
+        let kind: String
+        switch target {
+        case .function: kind = "function"
+        case .cloud: kind = "cloud"
+        case .device, .shadow: return
+        }
+        if let handler = endpoints.withLock({ $0[kind] }) {
+            handler(message, target)
+            return
+        }
+        let count = undeliverable.add(1, ordering: .relaxed).newValue
+        // The first, then every 1000th: a busy sensor must not flood the log.
+        if count % 1000 == 1 {
+            logger.warning(
+                "Dropped a message routed to an endpoint Moss cannot reach",
+                metadata: [
+                    "routing.target": "\(target)", "mqtt.topic": "\(message.topic)",
+                    "routing.undeliverable": "\(count)",
+                ]
+            )
         }
     }
 

@@ -19,6 +19,8 @@ public struct CoreConfiguration: Sendable, Hashable {
     public var shadows: Shadows
     /// User functions: the IPC port and the Python they run on.
     public var functions: Functions
+    /// AWS IoT Core: the MQTT connection, the spooler, the data plane for shadow sync. Off without an endpoint.
+    public var cloud: Cloud
 
     public init(
         dataDirectory: String = "./moss-data",
@@ -27,8 +29,10 @@ public struct CoreConfiguration: Sendable, Hashable {
         account: String = "000000000000",
         logLevel: Logger.Level = .info,
         shadows: Shadows = Shadows(),
-        functions: Functions = Functions()
+        functions: Functions = Functions(),
+        cloud: Cloud = Cloud()
     ) {
+        self.cloud = cloud
         self.functions = functions
         self.dataDirectory = dataDirectory
         self.mqtt = mqtt

@@ -56,6 +56,17 @@ public struct MossDaemon: Sendable {
             deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters,
             logger: routingLogger
         )
+        var cloudLogger = logger
+        cloudLogger[metadataKey: "component"] = "cloud"
+        let cloud = try await CloudLink.make(
+            configuration: configuration,
+            database: database,
+            shadows: shadows,
+            routing: routing,
+            logger: cloudLogger
+        )
+        cloud?.logStartProblems(cloudLogger)
+
         var functionsLogger = logger
         functionsLogger[metadataKey: "component"] = "functions"
         let functionHost = FunctionHost(
@@ -74,8 +85,7 @@ public struct MossDaemon: Sendable {
         let deployments = DeploymentManager(
             database: database,
             context: GroupContext(region: configuration.region, account: configuration.account),
-            stages: [
-                RoutingStage(interceptor: routing),
+            stages: [RoutingStage(interceptor: routing)] + (cloud.map { [CloudStage(link: $0)] as [any DeploymentStage] } ?? []) + [
                 FunctionsStage(
                     host: functionHost,
                     pythonRuntime: pythonRuntime,
@@ -102,6 +112,7 @@ public struct MossDaemon: Sendable {
         shadowPublisher.attach(broker)
         let functionRouting = FunctionRouting(host: functionHost, routing: routing, broker: broker, shadows: shadows)
         routing.handleEndpoints(of: "function") { message, target in functionRouting.deliver(message, to: target) }
+        cloud?.attach(broker: broker, functions: functionRouting)
         let ipc = IPCServer(
             host: functionHost,
             endpoints: FunctionEndpoints(
@@ -125,6 +136,7 @@ public struct MossDaemon: Sendable {
                     startedAt: startedAt,
                     shadowStatistics: { shadows.statistics },
                     routingCounters: { .init(refused: routing.refusedCount, undeliverable: routing.undeliverableCount) },
+                    cloud: cloud.map { link in { @Sendable in link.status } },
                     deployedGroup: {
                         guard let summary = await deployments.summary() else { return nil }
                         return (summary, await deployments.deviceNames())
@@ -152,6 +164,7 @@ public struct MossDaemon: Sendable {
             services: [
                 .init(service: broker),
                 .init(service: ShadowServiceRunner(service: shadows)),
+            ] + (cloud?.services ?? []) + [
                 .init(service: FunctionsService(server: ipc, host: functionHost, port: configuration.functions.ipcPort, logger: functionsLogger)),
                 .init(service: admin),
                 .init(service: readiness),

@@ -1,0 +1,35 @@
+public import NIOSSL
+
+/// The TLS client context for the cloud: the core's certificate and key, the endpoint's CA, ALPN on 443.
+public enum CloudTLS {
+    /// AWS IoT's ALPN protocol for MQTT with a client certificate on port 443.
+    public static let mqttALPN = "x-amzn-mqtt-ca"
+
+    /// Reads the files once; an unreadable or wrong file is an error that names it.
+    public static func context(for configuration: CloudConnectionConfiguration) throws(CloudError) -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { .certificate($0) }
+        } catch {
+            throw .unreadableFile(what: "certificate", path: configuration.certificate, reason: "\(error)")
+        }
+        do {
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.privateKey, format: .pem))
+        } catch {
+            throw .unreadableFile(what: "privateKey", path: configuration.privateKey, reason: "\(error)")
+        }
+        if let ca = configuration.caCertificate {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            } catch {
+                throw .unreadableFile(what: "caCertificate", path: ca, reason: "\(error)")
+            }
+        }
+        if configuration.alpn { tls.applicationProtocols = [mqttALPN] }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw .unreadableFile(what: "privateKey", path: configuration.privateKey, reason: "does not match the certificate (\(error))")
+        }
+    }
+}
