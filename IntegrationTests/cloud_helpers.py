@@ -172,6 +172,64 @@ class Gate:
         self.listener.close()
 
 
+class TLSDataPlane:
+    """An HTTPS endpoint of the tests' own in front of moto, as AWS IoT serves the data plane on 8443: it requires a
+    client certificate signed by the cloud's CA, records each one's subject, and forwards the request to moto."""
+
+    def __init__(self, moto_port: int, ca: Path, certificate: Path, key: Path):
+        import http.client
+        import http.server
+        import ssl
+
+        self.clients: list[str] = []
+        self.signed = False
+        plane = self
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            def _forward(self):
+                subject = dict(pair[0] for pair in self.connection.getpeercert()["subject"])
+                plane.clients.append(subject.get("commonName", ""))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                upstream = http.client.HTTPConnection(HOST, moto_port, timeout=10)
+                # moto routes a request by the service in its SigV4 credential scope (it checks no signature here); the
+                # request Moss sent is unsigned, as AWS IoT's mutual-TLS endpoint takes it, so name the service for moto.
+                headers = {name: value for name, value in self.headers.items() if name.lower() != "authorization"}
+                headers["Authorization"] = (
+                    f"AWS4-HMAC-SHA256 Credential=mtls/20260101/{REGION}/iotdata/aws4_request, SignedHeaders=host, Signature=0"
+                )
+                if "authorization" in (name.lower() for name in self.headers.keys()):
+                    plane.signed = True
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
+                response = upstream.getresponse()
+                payload = response.read()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                upstream.close()
+
+            do_GET = do_POST = do_DELETE = _forward
+
+            def log_message(self, *arguments):
+                pass
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(certificate), str(key))
+        context.load_verify_locations(str(ca))
+        context.verify_mode = ssl.CERT_REQUIRED
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Forward)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Moto:
     """moto_server as AWS IoT's data plane (and the `iot` control plane that registers things)."""
 
@@ -232,10 +290,11 @@ class Cloud:
             "maximumReconnectDelaySeconds": 2,
         } | overrides
         spooler = settings.pop("spooler", None)
+        data_plane = settings.pop("dataPlane", {"authentication": "sigv4", "endpoint": f"http://{HOST}:{self.gate.port}"})
         lines = ["cloud:"] + [f"  {key}: {value}" for key, value in settings.items()]
         if spooler:
             lines += ["  spooler:"] + [f"    {key}: {value}" for key, value in spooler.items()]
-        lines += ["  dataPlane:", f"    endpoint: http://{HOST}:{self.gate.port}"]
+        lines += ["  dataPlane:"] + [f"    {key}: {value}" for key, value in data_plane.items()]
         return "\n".join(lines) + "\n"
 
     def start_moss(self, binary: Path, data_dir: Path, **overrides) -> MossProcess:

@@ -8,6 +8,7 @@ order, within its bound (beyond it the oldest are dropped and counted), and with
 from __future__ import annotations
 
 import signal
+import subprocess
 import sqlite3
 from pathlib import Path
 
@@ -184,3 +185,18 @@ def test_without_a_cloud_configured_routes_to_it_are_undeliverable(moss_daemon, 
     finally:
         device.close()
 
+
+
+def test_an_unusable_certificate_stops_moss_naming_the_key(cloud, moss_binary, tmp_path):
+    not_a_certificate = tmp_path / "core.pem"
+    not_a_certificate.write_text("hello\n")
+    config = tmp_path / "moss.yaml"
+    config.write_text(cloud.config(certificate=str(not_a_certificate)))
+    result = subprocess.run(
+        [str(moss_binary), "run", "--config", str(config), "--data-dir", str(tmp_path / "data"), "--mqtt-port", "0", "--mqtts-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cloud.certificate" in result.stderr + result.stdout and str(not_a_certificate) in result.stderr + result.stdout

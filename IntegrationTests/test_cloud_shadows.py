@@ -154,3 +154,25 @@ def test_changes_on_both_sides_while_offline_are_merged_on_reconnect(cloud, moss
     wait_until(lambda: state_of(cloud.moto.shadow("sensor")) == merged, "the cloud has the merged shadow", timeout=30)
     wait_until(lambda: state_of(local_shadow(moss, "sensor")) == merged, "the local shadow is the merged one", timeout=30)
     wait_until(lambda: sync_states(moss)[("sensor", None)]["state"] == "synced", "the shadow is synced again")
+
+
+def test_the_data_plane_over_mutual_tls_with_the_core_certificate(cloud, moss_binary, tmp_path):
+    """The default authentication: no AWS credentials, the core's certificate on an HTTPS endpoint (AWS IoT's 8443)."""
+    from cloud_helpers import TLSDataPlane
+
+    cloud.moto.create_thing("sensor")
+    plane = TLSDataPlane(cloud.moto.port, cloud.ca, cloud.directory / "certs" / "server.pem", cloud.directory / "certs" / "server.key")
+    daemon = cloud.start_moss(
+        moss_binary,
+        tmp_path / "data",
+        dataPlane={"authentication": "mutualTLS", "endpoint": f"https://127.0.0.1:{plane.port}"},
+    )
+    try:
+        deploy(daemon, tmp_path / "group.yaml", "core:\n  thingName: gateway\ndevices:\n  - thingName: sensor\n    syncShadow: true\n")
+        local_update(daemon, "sensor", {"reported": {"temperature": 19}})
+        wait_until(lambda: state_of(cloud.moto.shadow("sensor")) == {"reported": {"temperature": 19}}, "the reading is in the cloud")
+        assert plane.clients and set(plane.clients) == {"gateway"} and not plane.signed
+    finally:
+        plane.stop()
+        if daemon.process.poll() is None:
+            assert daemon.stop() == 0, daemon.log()

@@ -7,6 +7,19 @@ public enum CloudTLS {
 
     /// Reads the files once; an unreadable or wrong file is an error that names it.
     public static func context(for configuration: CloudConnectionConfiguration) throws(CloudError) -> NIOSSLContext {
+        let tls = try self.configuration(for: configuration, alpn: configuration.alpn ? [mqttALPN] : [])
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw .unreadableFile(what: "privateKey", path: configuration.privateKey, reason: "does not match the certificate (\(error))")
+        }
+    }
+
+    /// The client configuration: the certificate chain, the key, the CA and `alpn`.
+    public static func configuration(
+        for configuration: CloudConnectionConfiguration,
+        alpn: [String]
+    ) throws(CloudError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { .certificate($0) }
@@ -25,11 +38,7 @@ public enum CloudTLS {
                 throw .unreadableFile(what: "caCertificate", path: ca, reason: "\(error)")
             }
         }
-        if configuration.alpn { tls.applicationProtocols = [mqttALPN] }
-        do {
-            return try NIOSSLContext(configuration: tls)
-        } catch {
-            throw .unreadableFile(what: "privateKey", path: configuration.privateKey, reason: "does not match the certificate (\(error))")
-        }
+        tls.applicationProtocols = alpn
+        return tls
     }
 }

@@ -30,6 +30,7 @@ final class CloudLink: Sendable {
     private let coreThing: NIOLockedValueBox<String?>
     private let joined = NIOLockedValueBox<(broker: MQTTBroker, functions: FunctionRouting)?>(nil)
     private let syncProblem: String?
+    private let dataPlaneService: (any Service)?
 
     /// The cloud of `configuration`, or nil when none is configured. Bad files are configuration errors.
     static func make(
@@ -70,13 +71,14 @@ final class CloudLink: Sendable {
             maximumInflight: cloud.maximumInflightMessages,
             logger: logger
         )
-        let (dataPlane, syncProblem) = try Self.dataPlane(configuration)
+        let (dataPlane, dataPlaneService, syncProblem) = try Self.dataPlane(configuration, connection: connection)
         return CloudLink(
             configuration: configuration,
             connection: connection,
             tls: tls,
             spooler: spooler,
             dataPlane: dataPlane,
+            dataPlaneService: dataPlaneService,
             syncProblem: syncProblem,
             database: database,
             shadows: shadows,
@@ -85,27 +87,47 @@ final class CloudLink: Sendable {
         )
     }
 
-    /// The data plane signed with the credentials chain, or why shadow sync cannot run.
-    private static func dataPlane(_ configuration: CoreConfiguration) throws -> ((any ShadowDataPlane)?, String?) {
+    /// The data plane (and, for mutual TLS, the service that closes its HTTP client), or why shadow sync cannot run.
+    private static func dataPlane(
+        _ configuration: CoreConfiguration,
+        connection: CloudConnectionConfiguration
+    ) throws -> (plane: (any ShadowDataPlane)?, service: (any Service)?, problem: String?) {
         let cloud = configuration.cloud
-        let url = cloud.dataPlane.endpoint ?? "https://\(cloud.endpoint ?? "")"
+        let host = cloud.endpoint ?? ""
+        let url: String
+        switch cloud.dataPlane.authentication {
+        case .mutualTLS: url = cloud.dataPlane.endpoint ?? "https://\(host):8443"
+        case .sigv4: url = cloud.dataPlane.endpoint ?? "https://\(host)"
+        }
         let endpoint: AWSEndpoint
         do {
             endpoint = try AWSEndpoint(url: url)
         } catch {
             throw ConfigurationError(key: "cloud.dataPlane.endpoint", message: "\(error)")
         }
-        let chain = AWSCredentialChain(environment: ProcessInfo.processInfo.environment, profile: cloud.dataPlane.profile)
-        do {
-            let credentials = try chain.resolve().credentials
-            let client = AWSClient(
-                credentials: credentials,
-                endpoints: AWSEndpoints(region: configuration.region, iotDataEndpoint: endpoint),
-                timeout: .seconds(20)
-            )
-            return (AWSShadowDataPlane(client: client), nil)
-        } catch {
-            return (nil, "shadow sync is off: \(error)")
+        switch cloud.dataPlane.authentication {
+        case .mutualTLS:
+            let tls: TLSConfiguration
+            do {
+                tls = try CloudTLS.configuration(for: connection, alpn: [])
+            } catch {
+                throw ConfigurationError(key: "cloud.\(error.configurationKey ?? "certificate")", message: error.description)
+            }
+            let plane = MutualTLSShadowDataPlane(endpoint: endpoint, tls: tls)
+            return (plane, plane, nil)
+        case .sigv4:
+            let chain = AWSCredentialChain(environment: ProcessInfo.processInfo.environment, profile: cloud.dataPlane.profile)
+            do {
+                let credentials = try chain.resolve().credentials
+                let client = AWSClient(
+                    credentials: credentials,
+                    endpoints: AWSEndpoints(region: configuration.region, iotDataEndpoint: endpoint),
+                    timeout: .seconds(20)
+                )
+                return (AWSShadowDataPlane(client: client), nil, nil)
+            } catch {
+                return (nil, nil, "shadow sync is off: \(error)")
+            }
         }
     }
 
@@ -115,6 +137,7 @@ final class CloudLink: Sendable {
         tls: NIOSSLContext,
         spooler: CloudSpooler,
         dataPlane: (any ShadowDataPlane)?,
+        dataPlaneService: (any Service)?,
         syncProblem: String?,
         database: MossDatabase,
         shadows: ShadowService,
@@ -125,6 +148,7 @@ final class CloudLink: Sendable {
         self.routing = routing
         self.shadows = shadows
         self.syncProblem = syncProblem
+        self.dataPlaneService = dataPlaneService
         let coreThing = NIOLockedValueBox<String?>(nil)
         self.coreThing = coreThing
         let configuredClientID = configuration.cloud.clientID
@@ -168,6 +192,8 @@ final class CloudLink: Sendable {
 
     var services: [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: spooler), .init(service: client)]
+        // The data plane stops after the sync that calls it (services stop in reverse order).
+        if let dataPlaneService { services.append(.init(service: dataPlaneService)) }
         if let sync { services.append(.init(service: sync)) }
         return services
     }

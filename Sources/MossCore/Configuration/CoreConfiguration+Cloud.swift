@@ -69,15 +69,25 @@ extension CoreConfiguration {
             }
         }
 
-        /// Where shadow sync's UpdateThingShadow / GetThingShadow / DeleteThingShadow go, signed with SigV4.
+        /// Where shadow sync's UpdateThingShadow / GetThingShadow / DeleteThingShadow go, and how they authenticate.
         public struct DataPlane: Sendable, Hashable {
-            /// `https://HOST[:PORT]` or `http://…` for a stand-in; nil: `https://ENDPOINT` (the MQTT endpoint's host).
+            public enum Authentication: String, Sendable, Hashable, CaseIterable {
+                /// The core's certificate and key, as the MQTT connection (Greengrass V2's way; port 8443).
+                case mutualTLS
+                /// SigV4 with the AWS credentials chain (environment, then the shared files' profile).
+                case sigv4
+            }
+
+            /// `https://HOST[:PORT]` or `http://…` for a stand-in; nil: `https://ENDPOINT:8443` with mutual TLS,
+            /// `https://ENDPOINT` with SigV4.
             public var endpoint: String?
-            /// The AWS profile for credentials; nil: the usual chain (environment, then the default profile).
+            public var authentication: Authentication
+            /// The AWS profile for SigV4 credentials; nil: the usual chain (environment, then the default profile).
             public var profile: String?
 
-            public init(endpoint: String? = nil, profile: String? = nil) {
+            public init(endpoint: String? = nil, authentication: Authentication = .mutualTLS, profile: String? = nil) {
                 self.endpoint = endpoint
+                self.authentication = authentication
                 self.profile = profile
             }
         }

@@ -133,9 +133,22 @@ private struct YAMLConfigurationReader {
                     }
                 }
             default:
-                try forEachKey(in: value, at: path, allowed: ["endpoint", "profile"]) { key, value, path throws(ConfigurationError) in
-                    let text = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
-                    if key == "endpoint" { cloud.dataPlane.endpoint = text } else { cloud.dataPlane.profile = text }
+                let allowed = ["endpoint", "authentication", "profile"]
+                try forEachKey(in: value, at: path, allowed: allowed) { key, value, path throws(ConfigurationError) in
+                    switch key {
+                    case "authentication":
+                        let names = CoreConfiguration.Cloud.DataPlane.Authentication.allCases.map(\.rawValue)
+                        guard case .scalar(let scalar) = value,
+                            let authentication = CoreConfiguration.Cloud.DataPlane.Authentication(rawValue: scalar.string)
+                        else {
+                            throw error(value, path, "expected \(names.joined(separator: " or ")), got \(describe(value))")
+                        }
+                        cloud.dataPlane.authentication = authentication
+                    case "endpoint":
+                        cloud.dataPlane.endpoint = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+                    default:
+                        cloud.dataPlane.profile = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+                    }
                 }
             }
         }

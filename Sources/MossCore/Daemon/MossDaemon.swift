@@ -96,6 +96,7 @@ public struct MossDaemon: Sendable {
                 ),
             ],
             shadows: shadows,
+            cloudConfigured: cloud != nil,
             logger: deploymentLogger
         )
         // The deployed group is in effect before the first client connects.
