@@ -7,6 +7,7 @@ order, within its bound (beyond it the oldest are dropped and counted), and with
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sqlite3
@@ -32,6 +33,10 @@ subscriptions:
     source: cloud
     subject: commands/sensor/#
     target: device:sensor
+  - id: shadow-up
+    source: shadow
+    subject: $aws/things/sensor/shadow/update/accepted
+    target: cloud
 """
 
 
@@ -84,6 +89,13 @@ def test_messages_go_to_the_cloud_and_come_back_by_the_groups_routes(cloud, moss
         assert device.next_message(timeout=10).payload == b"7"
         status = cloud_status(moss)
         assert status["spool"]["delivered"] == 1 and status["spool"]["depth"] == 0
+
+        # The local shadow service's messages reach the cloud by a route from it too.
+        app.subscribe("$aws/things/sensor/shadow/update/accepted", qos=1)
+        assert moss.moss("shadow", "update", "sensor", '{"state":{"reported":{"on":true}}}').returncode == 0
+        accepted = app.next_message(timeout=10)
+        assert accepted.topic == "$aws/things/sensor/shadow/update/accepted"
+        assert json.loads(accepted.payload)["state"] == {"reported": {"on": True}}
     finally:
         device.close()
 

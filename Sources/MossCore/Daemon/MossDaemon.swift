@@ -110,7 +110,7 @@ public struct MossDaemon: Sendable {
             interceptor: ShadowBrokerInterceptor(next: routing, service: shadows),
             logger: brokerLogger
         )
-        shadowPublisher.attach(broker)
+        shadowPublisher.attach(broker, routing: routing)
         let functionRouting = FunctionRouting(host: functionHost, routing: routing, broker: broker, shadows: shadows)
         routing.handleEndpoints(of: "function") { message, target in functionRouting.deliver(message, to: target) }
         cloud?.attach(broker: broker, functions: functionRouting)
