@@ -90,6 +90,11 @@ def test_a_local_update_appears_in_the_cloud_shadow(cloud, moss):
     local_version = local_shadow(moss, "sensor")["version"]
     status = sync_states(moss)[("sensor", None)]
     assert (status["cloudVersion"], status["localVersion"]) == (cloud_version, local_version)
+    # `moss status` in words: the connection, the spool and a line per synced shadow.
+    text = moss.moss("status", check=True).stdout
+    assert "Cloud: connected to 127.0.0.1:" in text and "Spool: 0 messages" in text
+    row = next(line.split() for line in text.splitlines() if line.split()[:2] == ["sensor", "(classic)"])
+    assert row[2:6] == ["both", "synced", str(local_version), str(cloud_version)]
 
 
 def test_a_desired_change_in_the_cloud_arrives_locally_with_its_delta(cloud, moss):

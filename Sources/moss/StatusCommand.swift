@@ -64,7 +64,8 @@ enum StatusTable {
                     + "\(group.subscriptions) subscriptions, \(group.resources) resources"
             )
             if let routing = status.routing {
-                lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable (routed to a cloud that is not configured)")
+                let why = status.cloud == nil ? " (routed to cloud, which is not configured)" : ""
+                lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable\(why)")
             }
         } else {
             lines.append("Group: none deployed (an ordinary broker)")
