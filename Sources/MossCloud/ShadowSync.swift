@@ -217,7 +217,10 @@ public final class ShadowSync: Service, Sendable, CustomStringConvertible {
             guard let direction = targets[change.key] else { return }
             if change.clientToken == ShadowSync.clientToken { return }  // the sync's own write
             guard direction != .cloudToDevice else { return }
-            guard var record = records[change.key], !failed.contains(change.key) else {
+            // A shadow that failed is compared whole by the next retry or reconnect; one call per change would only
+            // queue more calls to an unreachable cloud.
+            if failed.contains(change.key) { return }
+            guard var record = records[change.key] else {
                 await fullSync(change.key)
                 return
             }

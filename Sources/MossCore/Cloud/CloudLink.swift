@@ -190,8 +190,13 @@ final class CloudLink: Sendable {
         }
     }
 
+    /// The spooler starts before the broker and stops after it, so what the broker accepts for the cloud up to its
+    /// last moment is still committed.
+    var spoolerService: ServiceGroupConfiguration.ServiceConfiguration { .init(service: spooler) }
+
+    /// The connection, the data plane and the sync, which start after the shadow service and stop before it.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: spooler), .init(service: client)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
         // The data plane stops after the sync that calls it (services stop in reverse order).
         if let dataPlaneService { services.append(.init(service: dataPlaneService)) }
         if let sync { services.append(.init(service: sync)) }

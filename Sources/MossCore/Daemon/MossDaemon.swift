@@ -159,10 +159,11 @@ public struct MossDaemon: Sendable {
             logger: logger
         )
 
-        // Dependency order; shutdown runs in reverse: the admin API stops taking requests, the shadow service
-        // answers those it queued (through the broker), and the broker (which flushes to the database) stops last.
+        // Dependency order; shutdown runs in reverse: the admin API stops taking requests, the cloud sync and
+        // connection stop, the shadow service answers those it queued (through the broker), the broker (which flushes
+        // to the database) stops, and the spooler commits the last messages the broker routed to the cloud.
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
+            services: (cloud.map { [$0.spoolerService] } ?? []) + [
                 .init(service: broker),
                 .init(service: ShadowServiceRunner(service: shadows)),
             ] + (cloud?.services ?? []) + [
