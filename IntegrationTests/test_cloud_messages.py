@@ -153,7 +153,7 @@ def test_beyond_the_bound_the_oldest_are_dropped_and_counted(cloud, moss_binary,
             assert daemon.stop() == 0, daemon.log()
 
 
-def test_queued_messages_survive_kill_9_and_are_delivered_after_restart(cloud, moss_binary, tmp_path):
+def test_acknowledged_messages_survive_kill_9_and_are_delivered_after_restart(cloud, moss_binary, tmp_path):
     data = tmp_path / "data"
     daemon = cloud.start_moss(moss_binary, data)
     restarted = None
@@ -167,10 +167,11 @@ def test_queued_messages_survive_kill_9_and_are_delivered_after_restart(cloud, m
         wait_until(lambda: not connected(daemon), "Moss notices the cloud is gone")
         device = sensor(daemon)
         for index in range(20):
-            device.publish("telemetry/t", f"k{index}".encode(), qos=1)
-        device.close()
-        wait_until(lambda: spooled_rows(daemon) == 20, "the 20 messages are in the spool table")
+            device.publish("telemetry/t", f"k{index}".encode(), qos=1)  # returns once the PUBACK came
+        # Killed the moment the last PUBACK came: an acknowledged message is already in the spool table.
         daemon.stop(signal.SIGKILL)
+        device.close()
+        assert spooled_rows(daemon) == 20
 
         cloud.mosquitto.start()
         app = cloud.app("cloud-app", clean=False)

@@ -59,6 +59,8 @@ public final class CloudSpooler: Service, Sendable, CustomStringConvertible {
         var dropped: UInt64 = 0
         var delivered: UInt64 = 0
         var stopping = false
+        /// Told once their message is committed (the broker's acknowledgement to the device waits for it).
+        var whenStored: [Int64: @Sendable () -> Void] = [:]
     }
 
     public let maximumBytes: Int
@@ -104,9 +106,10 @@ public final class CloudSpooler: Service, Sendable, CustomStringConvertible {
 
     // MARK: Spooling
 
-    /// Spools a message; drops the oldest ones if it does not fit.
-    public func enqueue(topic: String, payload: [UInt8]) {
-        let (dropped, total): ([SpooledMessage], UInt64) = state.withLock { state in
+    /// Spools a message; drops the oldest ones if it does not fit. `whenStored` runs once the message is committed
+    /// (or dropped), on the committer's task.
+    public func enqueue(topic: String, payload: [UInt8], whenStored: (@Sendable () -> Void)? = nil) {
+        let (dropped, total, released): ([SpooledMessage], UInt64, [@Sendable () -> Void]) = state.withLock { state in
             let message = SpooledMessage(sequence: state.nextSequence, topic: topic, payload: payload)
             state.nextSequence += 1
             var dropped: [SpooledMessage] = []
@@ -120,10 +123,15 @@ public final class CloudSpooler: Service, Sendable, CustomStringConvertible {
                 state.entries.append(Entry(message: message, committed: false))
                 state.bytes += message.size
                 state.toAppend.append(message)
+                if let whenStored { state.whenStored[message.sequence] = whenStored }
             }
             state.dropped += UInt64(dropped.count)
-            return (dropped, state.dropped)
+            // Nobody waits for a dropped message any more.
+            let released = dropped.compactMap { state.whenStored.removeValue(forKey: $0.sequence) }
+                + (message.size > maximumBytes ? [whenStored].compactMap { $0 } : [])
+            return (dropped, state.dropped, released)
         }
+        for action in released { action() }
         commitSignal.signal()
         for message in dropped {
             // Each drop loses data, so each is logged; a full spool means the cloud is away and the log says so.
@@ -260,11 +268,13 @@ public final class CloudSpooler: Service, Sendable, CustomStringConvertible {
                 continue
             }
             let committed = Set(appended.map(\.sequence))
-            state.withLock { state in
+            let stored: [@Sendable () -> Void] = state.withLock { state in
                 for index in state.entries.indices where committed.contains(state.entries[index].message.sequence) {
                     state.entries[index].committed = true
                 }
+                return appended.compactMap { state.whenStored.removeValue(forKey: $0.sequence) }
             }
+            for action in stored { action() }
             sendSignal.signal()
         }
     }

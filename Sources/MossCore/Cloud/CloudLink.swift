@@ -185,8 +185,9 @@ final class CloudLink: Sendable {
     /// The broker and function router, once built (they are built after the cloud, which they route to).
     func attach(broker: MQTTBroker, functions: FunctionRouting) {
         joined.withLockedValue { $0 = (broker, functions) }
-        routing.handleEndpoints(of: "cloud") { [spooler] message, _ in
-            spooler.enqueue(topic: message.topic, payload: Array(message.payload.readableBytesView))
+        // A device's QoS 1/2 publish for the cloud is acknowledged once the spool has committed it.
+        routing.handleStoringEndpoints(of: "cloud") { [spooler] message, _, stored in
+            spooler.enqueue(topic: message.topic, payload: Array(message.payload.readableBytesView), whenStored: stored)
         }
     }
 

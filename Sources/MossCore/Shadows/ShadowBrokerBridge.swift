@@ -38,7 +38,15 @@ struct ShadowBrokerInterceptor: BrokerInterceptor {
     var observesAcceptedPublishes: Bool { true }
 
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
-        if next.observesAcceptedPublishes { next.publishAccepted(message, from: client) }
+        publishAccepted(message, from: client) {}
+    }
+
+    func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity, acknowledge: @escaping @Sendable () -> Void) {
+        if next.observesAcceptedPublishes {
+            next.publishAccepted(message, from: client, acknowledge: acknowledge)
+        } else {
+            acknowledge()
+        }
         // Submitted here, on the publisher's event loop, so one client's requests keep their order.
         guard let (key, operation) = ShadowTopic.request(message.topic),
             next.reaches(.shadow, topic: message.topic, from: .device(client.identity))
