@@ -213,3 +213,19 @@ def test_an_unusable_certificate_stops_moss_naming_the_key(cloud, moss_binary, t
     )
     assert result.returncode != 0
     assert "cloud.certificate" in result.stderr + result.stdout and str(not_a_certificate) in result.stderr + result.stdout
+
+
+def test_a_silent_cloud_is_noticed_by_the_keep_alive_and_the_connection_made_again(cloud, moss):
+    # mosquitto frozen: the TCP connection stays open but nothing answers; keepAliveSeconds is 5 in these tests.
+    cloud.mosquitto.process.send_signal(signal.SIGSTOP)
+    try:
+        status = wait_until(
+            lambda: (s := cloud_status(moss)["connection"])["state"] != "connected" and s,
+            "Moss gives up on the silent connection",
+            timeout=20,
+        )
+        assert "timed out" in status["lastError"]
+    finally:
+        cloud.mosquitto.process.send_signal(signal.SIGCONT)
+    wait_until(lambda: connected(moss), "Moss connects again", timeout=20)
+    assert cloud_status(moss)["connection"]["connections"] >= 2
