@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sqlite3
 from pathlib import Path
@@ -229,3 +230,41 @@ def test_a_silent_cloud_is_noticed_by_the_keep_alive_and_the_connection_made_aga
         cloud.mosquitto.process.send_signal(signal.SIGCONT)
     wait_until(lambda: connected(moss), "Moss connects again", timeout=20)
     assert cloud_status(moss)["connection"]["connections"] >= 2
+
+
+def test_alpn_names_aws_iots_mqtt_protocol_when_asked(cloud, moss_binary, tmp_path):
+    """AWS IoT takes MQTT on 443 only with ALPN x-amzn-mqtt-ca; a TLS endpoint of the test's own records what came."""
+    import ssl
+    import threading
+
+    certs = cloud.directory / "certs"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certs / "server.pem"), str(certs / "server.key"))
+    context.load_verify_locations(str(cloud.ca))
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.set_alpn_protocols(["x-amzn-mqtt-ca"])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen: list[str | None] = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(connection, server_side=True) as tls:
+                    seen.append(tls.selected_alpn_protocol())
+            except (OSError, ssl.SSLError):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    daemon = cloud.start_moss(moss_binary, tmp_path / "data", port=listener.getsockname()[1], alpn="true", clientId="gateway")
+    try:
+        wait_until(lambda: seen, "Moss opens a TLS connection", timeout=20)
+        assert seen[0] == "x-amzn-mqtt-ca"
+    finally:
+        listener.close()
+        assert daemon.stop() == 0, daemon.log()
