@@ -181,3 +181,19 @@ def test_the_data_plane_over_mutual_tls_with_the_core_certificate(cloud, moss_bi
         plane.stop()
         if daemon.process.poll() is None:
             assert daemon.stop() == 0, daemon.log()
+
+
+def test_without_credentials_sigv4_sync_is_off_and_says_why(cloud, moss_binary, tmp_path, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aws either
+    daemon = cloud.start_moss(moss_binary, tmp_path / "data")
+    try:
+        status = cloud_status(daemon)
+        assert "no AWS credentials for SigV4" in status["shadowSyncProblem"] and status["shadowSync"] == []
+        assert "Shadow sync: off, no AWS credentials for SigV4" in daemon.moss("status", check=True).stdout
+        assert "Shadow sync is off" in daemon.log()
+        # Messages still flow: only the sync needs the data plane.
+        wait_until(lambda: cloud_status(daemon)["connection"]["state"] in ("connected", "waitingForClientID"), "the client runs")
+    finally:
+        assert daemon.stop() == 0, daemon.log()

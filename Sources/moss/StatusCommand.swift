@@ -97,7 +97,7 @@ enum StatusTable {
             "Spool: \(spool.depth) messages (\(spool.bytes) of \(spool.maximumBytes) bytes), \(spool.inflight) in flight, "
                 + "\(spool.delivered) delivered, \(spool.dropped) dropped"
         )
-        if let problem = cloud.shadowSyncProblem { lines.append("Shadow sync: \(problem)") }
+        if let problem = cloud.shadowSyncProblem { lines.append("Shadow sync: off, \(problem)") }
         if !cloud.shadowSync.isEmpty {
             lines.append("Shadow sync")
             let now = Date().timeIntervalSince1970

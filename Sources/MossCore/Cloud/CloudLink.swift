@@ -126,7 +126,7 @@ final class CloudLink: Sendable {
                 )
                 return (AWSShadowDataPlane(client: client), nil, nil)
             } catch {
-                return (nil, nil, "shadow sync is off: \(error)")
+                return (nil, nil, "no AWS credentials for SigV4 (cloud.dataPlane.authentication: sigv4): \(error)")
             }
         }
     }
@@ -179,7 +179,7 @@ final class CloudLink: Sendable {
 
     /// Reports why shadow sync is off, if it is.
     func logStartProblems(_ logger: Logger) {
-        if let syncProblem { logger.warning("No shadow sync", metadata: ["error": "\(syncProblem)"]) }
+        if let syncProblem { logger.warning("Shadow sync is off", metadata: ["error": "\(syncProblem)"]) }
     }
 
     /// The broker and function router, once built (they are built after the cloud, which they route to).
