@@ -51,6 +51,7 @@ import Testing
 
     /// Runs a local service, the cloud and the sync for `body`.
     func withSync(
+        direction: ShadowSyncDirection = .both,
         _ body: (_ local: ShadowService, _ cloud: ServiceCloud, _ sync: ShadowSync) async throws -> Void
     ) async throws {
         let local = ShadowService(store: InMemoryShadowStore(), publisher: { _ in })
@@ -68,7 +69,7 @@ import Testing
             cloud.service.finish()
             for task in tasks { task.cancel() }
         }
-        sync.setTargets([.init(key: key, direction: .both)])
+        sync.setTargets([.init(key: key, direction: direction)])
         try await waitUntil("the shadow is compared") { sync.statuses.first?.state == .synced }
         try await body(local, cloud, sync)
     }
@@ -126,6 +127,19 @@ import Testing
                 return await cloud.state(key) == merged && localState == merged
             }
             #expect(sync.statuses.first?.state == .synced)
+        }
+    }
+
+    @Test func cloudToDeviceKeepsLocalChangesLocalAndBringsCloudChangesDown() async throws {
+        try await withSync(direction: .cloudToDevice) { local, cloud, sync in
+            _ = await update(local, #"{"reported":{"t":1}}"#)
+            let version = try #require(await update(cloud.service, #"{"desired":{"interval":5}}"#))
+            sync.cloudMessage(topic: ShadowTopic.accepted(key, .update), payload: Array(#"{"state":{"desired":{"interval":5}},"version":\#(version)}"#.utf8))
+            // The cloud's shadow is the truth: it replaces the local one, and the local change never went up.
+            try await waitUntil("the cloud's shadow is local") {
+                SyncedState.fromDocument(await local.get(key).reply)?.state == state(#"{"desired":{"interval":5}}"#)
+            }
+            #expect(await cloud.state(key) == state(#"{"desired":{"interval":5}}"#))
         }
     }
 }
