@@ -85,6 +85,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The cloud: an MQTT client over mutual TLS to AWS IoT Core, the spooler in front of it, and shadow sync.
+        .target(
+            name: "MossCloud",
+            dependencies: [
+                "MossMQTT",
+                "MossShadow",
+                "MossAWS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // unshare(2) for the container launcher, which Glibc's Swift module does not export.
         .target(name: "CMossLauncher"),
         // Functions: the V1 IPC server, work queues, workers and their processes, the Python runtime files.
@@ -167,6 +183,7 @@ let package = Package(
                 "MossMQTT",
                 "MossAWS",
                 "MossBroker",
+                "MossCloud",
                 "MossDeploy",
                 "MossFunctions",
                 "MossInference",
@@ -197,6 +214,7 @@ let package = Package(
             dependencies: [
                 "MossCore",
                 "MossResources",
+                "MossCloud",
                 "MossFunctions",
                 "MossLogging",
                 "MossShadow",
@@ -208,7 +226,7 @@ let package = Package(
         // Helpers shared by test targets: free ports, the built `moss` binary, waiting for conditions.
         .target(
             name: "MossTestSupport",
-            dependencies: []
+            dependencies: ["MossShadow"]
         ),
         .testTarget(name: "MossLoggingTests", dependencies: ["MossLogging"]),
         .testTarget(
@@ -254,7 +272,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MossShadowTests",
-            dependencies: ["MossShadow"],
+            dependencies: ["MossShadow", "MossTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -284,6 +302,12 @@ let package = Package(
             dependencies: [
                 "MossResources", "MossAWS", "MossTestSupport", "CMossZlib",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .testTarget(
+            name: "MossCloudTests",
+            dependencies: [
+                "MossCloud", "MossShadow", "MossMQTT", "MossTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

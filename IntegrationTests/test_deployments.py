@@ -335,7 +335,7 @@ subscriptions:
     )
     result = deploy(daemon, group)
     assert result.returncode == 0, result.stderr
-    # Validation warns that cloud routes have no connection to go to yet.
+    # With no cloud configured, the deployment warns that cloud routes lead nowhere.
     assert any("cloud" in warning for warning in json.loads(result.stdout)["warnings"])
     clients = Clients(daemon.mqtt_port)
     try:

@@ -76,6 +76,11 @@ public protocol BrokerInterceptor: Sendable {
     var observesAcceptedPublishes: Bool { get }
     /// A publish accepted from an MQTT client, offered to the non-MQTT endpoints.
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity)
+    /// The same for a QoS 1 or 2 publish whose acknowledgement (PUBACK, PUBREC) waits until `acknowledge` is called:
+    /// an endpoint that stores messages (the cloud's spool) calls it once the message is on disk, so what a client
+    /// saw acknowledged survives a crash. It may be called on any thread, once. The default offers the message and
+    /// acknowledges at once.
+    func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity, acknowledge: @escaping @Sendable () -> Void)
     /// The thing a TLS client certificate (SHA-256 of its DER, lowercase hex) stands for, when the deployed group
     /// names it; asked before the listener's own map and the certificate's CN.
     func thing(forCertificateFingerprint fingerprint: String) -> String?
@@ -83,6 +88,15 @@ public protocol BrokerInterceptor: Sendable {
 
 extension BrokerInterceptor {
     public func thing(forCertificateFingerprint fingerprint: String) -> String? { nil }
+
+    public func publishAccepted(
+        _ message: BrokerMessage,
+        from client: ClientIdentity,
+        acknowledge: @escaping @Sendable () -> Void
+    ) {
+        publishAccepted(message, from: client)
+        acknowledge()
+    }
 }
 
 /// What a broker with no group deployed does: allow everything except the configured denied subscription filters.

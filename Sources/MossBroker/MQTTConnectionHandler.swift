@@ -443,16 +443,39 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             publisherClientID: identity.clientID
         )
         let congested = core.route(message, from: .client(identity), publisher: self)
+        let acknowledgement: MQTTPacket? =
+            switch publish.qos {
+            case .atMostOnce: nil
+            case .atLeastOnce: .puback(.init(packetID: publish.packetID))
+            case .exactlyOnce: .pubrec(.init(packetID: publish.packetID))
+            }
         if core.interceptor.observesAcceptedPublishes {
-            core.interceptor.publishAccepted(
-                BrokerMessage(topic: topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, properties: message.properties),
-                from: identity
+            let accepted = BrokerMessage(
+                topic: topic,
+                payload: publish.payload,
+                qos: publish.qos,
+                retain: publish.retain,
+                properties: message.properties
             )
-        }
-        switch publish.qos {
-        case .atMostOnce: break
-        case .atLeastOnce: write(.puback(.init(packetID: publish.packetID)), context: context)
-        case .exactlyOnce: write(.pubrec(.init(packetID: publish.packetID)), context: context)
+            if let acknowledgement {
+                // An endpoint may store the message first; the acknowledgement goes when it says so.
+                let loop = context.eventLoop
+                let bound = NIOLoopBound(context, eventLoop: loop)
+                core.interceptor.publishAccepted(accepted, from: identity) { [self] in
+                    if loop.inEventLoop {
+                        self.write(acknowledgement, context: bound.value)
+                    } else {
+                        loop.execute {
+                            self.write(acknowledgement, context: bound.value)
+                            bound.value.flush()
+                        }
+                    }
+                }
+            } else {
+                core.interceptor.publishAccepted(accepted, from: identity)
+            }
+        } else if let acknowledgement {
+            write(acknowledgement, context: context)
         }
         for blocked in congested { pause(for: blocked) }
     }

@@ -68,8 +68,6 @@ extension GroupReader {
     }
 
     private func checkSync(thing path: String, _ syncShadow: Bool, _ namedShadows: [String]) {
-        if syncShadow { NotYetEffective.shadowSync(self, at: path + ".syncShadow") }
-        if !namedShadows.isEmpty { NotYetEffective.shadowSync(self, at: path + ".namedShadows") }
         if !syncShadow && namedShadows.isEmpty && !failedPaths.contains(path + ".syncDirection") {
             if hasMark(path + ".syncDirection") {
                 warning(
@@ -232,8 +230,6 @@ extension GroupReader {
                 error(at: path + ".target", message)
                 continue
             }
-            if subscription.source == .cloud { NotYetEffective.fromCloud(self, at: path + ".source") }
-            if subscription.target == .cloud { NotYetEffective.toCloud(self, at: path + ".target") }
             guard usable(path + ".subject", subscription.subject) else { continue }
             let route = "\(subscription.source) \(subscription.subject) \(subscription.target)"
             if let first = routes[route] {

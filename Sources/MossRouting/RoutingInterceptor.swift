@@ -18,20 +18,36 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
     private let logger: Logger
     private let refusals = Atomic<UInt64>(0)
     private let undeliverable = Atomic<UInt64>(0)
-    private let endpoints: Mutex<[String: @Sendable (BrokerMessage, RouteEndpoint) -> Void]> = Mutex([:])
+    /// A handler calls its third argument once it has the message (stored, for the cloud's spool).
+    private let endpoints: Mutex<[String: @Sendable (BrokerMessage, RouteEndpoint, @escaping @Sendable () -> Void) -> Void]> =
+        Mutex([:])
 
     public init(deniedSubscriptionFilters: [String] = [], logger: Logger) {
         self.fallback = DefaultBrokerInterceptor(deniedSubscriptionFilters: deniedSubscriptionFilters)
         self.logger = logger
     }
 
-    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`); the functions
-    /// and cloud issues plug in here. Until then such messages are dropped, counted and logged.
+    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`). Without a handler
+    /// (no cloud configured) such messages are dropped, counted and logged.
     public func handleEndpoints(of kind: String, with handler: @escaping @Sendable (BrokerMessage, RouteEndpoint) -> Void) {
+        endpoints.withLock {
+            $0[kind] = { message, target, taken in
+                handler(message, target)
+                taken()
+            }
+        }
+    }
+
+    /// Registers a handler that calls its third argument once it has stored the message; a device's QoS 1/2
+    /// publish routed there is acknowledged only then.
+    public func handleStoringEndpoints(
+        of kind: String,
+        with handler: @escaping @Sendable (BrokerMessage, RouteEndpoint, @escaping @Sendable () -> Void) -> Void
+    ) {
         endpoints.withLock { $0[kind] = handler }
     }
 
-    /// Messages routed to a function or the cloud that nothing could take (no such subsystem yet).
+    /// Messages routed to a function or the cloud that nothing could take (no cloud configured).
     public var undeliverableCount: UInt64 { undeliverable.load(ordering: .relaxed) }
 
     /// Puts a group's table into effect for every later decision; nil returns to the ordinary broker.
@@ -112,29 +128,54 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
 
     /// Offers a device's message to the functions and the cloud its routes lead to.
     public func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
-        guard let table = current, table.hasEndpointTargets else { return }
-        for target in table.targets(of: .device(client.identity), topic: message.topic) {
-            let kind: String
+        publishAccepted(message, from: client) {}
+    }
+
+    /// Offers a device's message to its routes' functions and cloud; `acknowledge` runs once every one has it.
+    public func publishAccepted(
+        _ message: BrokerMessage,
+        from client: ClientIdentity,
+        acknowledge: @escaping @Sendable () -> Void
+    ) {
+        guard let table = current, table.hasEndpointTargets else { return acknowledge() }
+        let targets = table.targets(of: .device(client.identity), topic: message.topic).filter { target in
             switch target {
-            case .function: kind = "function"
-            case .cloud: kind = "cloud"
-            case .device, .shadow: continue
+            case .function, .cloud: true
+            case .device, .shadow: false
             }
-            if let handler = endpoints.withLock({ $0[kind] }) {
-                handler(message, target)
-                continue
-            }
-            let count = undeliverable.add(1, ordering: .relaxed).newValue
-            // The first, then every 1000th: a busy sensor must not flood the log.
-            if count % 1000 == 1 {
-                logger.warning(
-                    "Dropped a message routed to an endpoint Moss cannot reach yet",
-                    metadata: [
-                        "routing.target": "\(target)", "mqtt.topic": "\(message.topic)",
-                        "routing.undeliverable": "\(count)",
-                    ]
-                )
-            }
+        }
+        guard !targets.isEmpty else { return acknowledge() }
+        let countdown = Countdown(targets.count, then: acknowledge)
+        for target in targets {
+            offer(message, to: target) { countdown.done() }
+        }
+    }
+
+    /// Hands a message to the function or cloud handler registered for `target`; without one it is dropped, counted
+    /// and logged. Devices and the shadow service are not offered here (the broker and its interceptor reach them).
+    /// `taken` runs once the handler has the message (at once when there is none).
+    public func offer(_ message: BrokerMessage, to target: RouteEndpoint, taken: @escaping @Sendable () -> Void = {}) {
+        let kind: String
+        switch target {
+        case .function: kind = "function"
+        case .cloud: kind = "cloud"
+        case .device, .shadow: return taken()
+        }
+        if let handler = endpoints.withLock({ $0[kind] }) {
+            handler(message, target, taken)
+            return
+        }
+        defer { taken() }
+        let count = undeliverable.add(1, ordering: .relaxed).newValue
+        // The first, then every 1000th: a busy sensor must not flood the log.
+        if count % 1000 == 1 {
+            logger.warning(
+                "Dropped a message routed to an endpoint Moss cannot reach",
+                metadata: [
+                    "routing.target": "\(target)", "mqtt.topic": "\(message.topic)",
+                    "routing.undeliverable": "\(count)",
+                ]
+            )
         }
     }
 
@@ -147,5 +188,20 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
                 "mqtt.identity": "\(client.identity)",
             ]
         )
+    }
+}
+
+/// Runs its action when `done()` has been called `count` times.
+private final class Countdown: Sendable {
+    private let remaining: Atomic<Int>
+    private let action: @Sendable () -> Void
+
+    init(_ count: Int, then action: @escaping @Sendable () -> Void) {
+        self.remaining = Atomic(count)
+        self.action = action
+    }
+
+    func done() {
+        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { action() }
     }
 }

@@ -2,13 +2,14 @@ import GRDB
 
 /// The schema's history. Append only: a migration that shipped is never edited, renamed or reordered,
 /// because gateways in the field have already recorded it as applied. Later issues append theirs
-/// ("v2-shadows", "v3-spool", "v4-deployments", …) at the end of `migrator`.
+/// ("v2-shadows", "v3-deployments", "v5-cloud", …) at the end of `migrator`.
 enum MossMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-broker", migrate: v1Broker)
         migrator.registerMigration("v2-shadows", migrate: v2Shadows)
         migrator.registerMigration("v3-deployments", migrate: v3Deployments)
+        migrator.registerMigration("v5-cloud", migrate: v5Cloud)
         return migrator
     }
 
@@ -57,6 +58,25 @@ enum MossMigrations {
         try db.create(table: "deployed_group") { table in
             table.primaryKey("singleton", .integer).check { $0 == 1 }
             table.column("deployment_id", .text).references("deployment")
+        }
+    }
+
+    /// The cloud: messages spooled for it (oldest first by sequence), and what the shadow sync last agreed on with it
+    /// per shadow (`synced` NULL: agreed the shadow does not exist).
+    private static func v5Cloud(_ db: Database) throws {
+        try db.create(table: "cloud_spool") { table in
+            table.primaryKey("sequence", .integer)
+            table.column("topic", .text).notNull()
+            table.column("payload", .blob).notNull()
+        }
+        try db.create(table: "shadow_sync", options: [.withoutRowID]) { table in
+            table.column("thing", .text).notNull()
+            table.column("name", .text).notNull()
+            table.column("synced", .text)
+            table.column("local_version", .integer)
+            table.column("cloud_version", .integer)
+            table.column("synced_at", .double).notNull()
+            table.primaryKey(["thing", "name"])
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MossCloud
 import MossCore
 
 /// `moss status`: what the running daemon is doing.
@@ -63,10 +64,16 @@ enum StatusTable {
                     + "\(group.subscriptions) subscriptions, \(group.resources) resources"
             )
             if let routing = status.routing {
-                lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable (no function or cloud connection yet)")
+                let why = status.cloud == nil ? " (routed to cloud, which is not configured)" : ""
+                lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable\(why)")
             }
         } else {
             lines.append("Group: none deployed (an ordinary broker)")
+        }
+        if let cloud = status.cloud {
+            lines += cloudLines(cloud)
+        } else {
+            lines.append("Cloud: not configured")
         }
         if let shadows = status.shadows {
             lines.append(
@@ -75,6 +82,37 @@ enum StatusTable {
             )
         }
         return lines.joined(separator: "\n")
+    }
+
+    private static func cloudLines(_ cloud: AdminStatus.Cloud) -> [String] {
+        let connection = cloud.connection
+        let since = duration(Date().timeIntervalSince1970 - connection.since)
+        var lines = [
+            "Cloud: \(connection.state.rawValue) to \(connection.endpoint) as \(connection.clientID ?? "(no client id yet)") "
+                + "for \(since), \(connection.connections) connections, \(connection.subscriptions) subscriptions"
+        ]
+        if connection.state != .connected, let error = connection.lastError { lines.append("  last error: \(error)") }
+        let spool = cloud.spool
+        lines.append(
+            "Spool: \(spool.depth) messages (\(spool.bytes) of \(spool.maximumBytes) bytes), \(spool.inflight) in flight, "
+                + "\(spool.delivered) delivered, \(spool.dropped) dropped"
+        )
+        if let problem = cloud.shadowSyncProblem { lines.append("Shadow sync: off, \(problem)") }
+        if !cloud.shadowSync.isEmpty {
+            lines.append("Shadow sync")
+            let now = Date().timeIntervalSince1970
+            lines += table(
+                header: ["THING", "SHADOW", "DIRECTION", "STATE", "LOCAL", "CLOUD", "SYNCED", "ERROR"],
+                rows: cloud.shadowSync.map {
+                    [
+                        $0.thing, $0.name ?? "(classic)", $0.direction.rawValue, $0.state.rawValue,
+                        $0.localVersion.map(String.init) ?? "-", $0.cloudVersion.map(String.init) ?? "-",
+                        $0.syncedAt.map { duration(now - $0) + " ago" } ?? "never", $0.lastError ?? "",
+                    ]
+                }
+            )
+        }
+        return lines
     }
 
     private static func table(header: [String], rows: [[String]]) -> [String] {

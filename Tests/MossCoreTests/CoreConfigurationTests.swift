@@ -211,7 +211,62 @@ struct CoreConfigurationTests {
             fragment: "or ~ for no limit"
         ),
         .init(yaml: "shadows:\n  rate: 1\n", key: "shadows.rate", line: 2, fragment: "maximumStateBytes"),
+        .init(
+            yaml: "cloud:\n  endpoint: x-ats.iot.eu-west-1.amazonaws.com\n",
+            key: "cloud.certificate",
+            line: nil,
+            fragment: "the core's certificate"
+        ),
+        .init(
+            yaml: "cloud:\n  endpoint: x-ats.iot.eu-west-1.amazonaws.com\n  certificate: c.pem\n",
+            key: "cloud.privateKey",
+            line: nil,
+            fragment: "private key"
+        ),
+        .init(
+            yaml: "cloud:\n  endpoint: mqtts://x.amazonaws.com:8883\n  certificate: c.pem\n  privateKey: k.pem\n",
+            key: "cloud.endpoint",
+            line: nil,
+            fragment: "no scheme or port"
+        ),
+        .init(
+            yaml: "cloud:\n  spooler:\n    maximumBytes: 1000\n",
+            key: "cloud.spooler.maximumBytes",
+            line: 3,
+            fragment: "262144"
+        ),
+        .init(
+            yaml: "cloud:\n  spooler:\n    storage: Disk\n",
+            key: "cloud.spooler.storage",
+            line: 3,
+            fragment: "expected FileSystem or Memory, got \"Disk\""
+        ),
+        .init(
+            yaml: "cloud:\n  dataPlane:\n    authentication: iam\n",
+            key: "cloud.dataPlane.authentication",
+            line: 3,
+            fragment: "expected mutualTLS or sigv4"
+        ),
+        .init(yaml: "cloud:\n  endpont: x\n", key: "cloud.endpont", line: 2, fragment: "allowed here: endpoint, port"),
     ]
+
+    @Test func readsTheCloudSection() throws {
+        let yaml = """
+            cloud:
+              endpoint: abc-ats.iot.eu-west-1.amazonaws.com
+              port: 443
+              alpn: true
+              certificate: certs/core.pem
+              privateKey: certs/core.key
+              spooler: {storage: Memory, maximumBytes: 262144}
+              dataPlane: {authentication: sigv4, profile: gateway}
+            """
+        let cloud = try CoreConfiguration.parse(yaml: yaml, file: "/etc/moss/moss.yaml").cloud
+        #expect(cloud.endpoint == "abc-ats.iot.eu-west-1.amazonaws.com" && cloud.port == 443 && cloud.alpn)
+        #expect(cloud.certificate == "/etc/moss/certs/core.pem" && cloud.privateKey == "/etc/moss/certs/core.key")
+        #expect(cloud.spooler == .init(storage: .memory, maximumBytes: 262_144))
+        #expect(cloud.dataPlane == .init(endpoint: nil, authentication: .sigv4, profile: "gateway"))
+    }
 
     @Test func readsTheShadowSection() throws {
         let yaml = "shadows:\n  maximumStateBytes: 30720\n  requestsPerSecondPerThing: 20\n  requestsPerSecond: ~\n"

@@ -11,11 +11,7 @@ let docsDirectory = URL(fileURLWithPath: #filePath)
     @Test func theTutorialGroupValidates() throws {
         let path = docsDirectory + "/examples/rain-group.yaml"
         let (group, warnings) = try GroupFile.load(path: path, context: GroupContext())
-        #expect(
-            warnings.map { "\($0.line ?? 0): \($0.field): \($0.message)" } == [
-                "16: devices[0].syncShadow: shadow sync with the cloud is not available yet; the shadow stays local"
-            ]
-        )
+        #expect(warnings.map { "\($0.line ?? 0): \($0.field): \($0.message)" } == [])
         #expect(group.devices.map(\.thingName) == ["bme680-sensor"])
         #expect(group.devices.first?.syncShadow == true)
         #expect(group.devices.first?.certificate == .file(docsDirectory + "/examples/rain/certs/bme680-sensor.pem"))

@@ -153,7 +153,6 @@ let thingRules: [RuleCase] = [
         rule: "named shadow listed twice",
         yaml: "core:\n  thingName: gw\n  namedShadows: [a, a]\n",
         expected: [
-            "g.yaml:3:17: warning: core.namedShadows: shadow sync with the cloud is not available yet; the shadow stays local",
             "g.yaml:3:21: error: core.namedShadows[1]: \"a\" is listed twice",
         ]
     ),
@@ -366,11 +365,9 @@ let warningRules: [RuleCase] = [
         ]
     ),
     RuleCase(
-        rule: "shadow sync not yet",
+        rule: "shadow sync is accepted",
         yaml: "core: {thingName: gw}\ndevices:\n  - thingName: s\n    syncShadow: true\n",
-        expected: [
-            "g.yaml:4:17: warning: devices[0].syncShadow: shadow sync with the cloud is not available yet; the shadow stays local"
-        ]
+        expected: []
     ),
 ]
 
@@ -704,12 +701,9 @@ let subscriptionRules: [RuleCase] = [
         ]
     ),
     RuleCase(
-        rule: "cloud not yet (warning)",
+        rule: "cloud routes are accepted",
         yaml: withSubscriptions(route("function:repub", "a", "cloud") + route("cloud", "b", "device:s", id: "q")),
-        expected: [
-            "g.yaml:11:61: warning: subscriptions[0].target: Moss has no cloud connection yet; messages for cloud are dropped",
-            "g.yaml:12:21: warning: subscriptions[1].source: Moss has no cloud connection yet; no messages come from cloud",
-        ]
+        expected: []
     ),
 ]
 

@@ -1,4 +1,5 @@
 import MossShadow
+import MossTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import MossShadow
+import MossTestSupport
 import Synchronization
 import Testing
 

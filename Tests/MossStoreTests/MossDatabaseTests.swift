@@ -9,8 +9,8 @@ struct MossDatabaseTests {
     @Test func migrationsAreAppendOnlyAndApplied() async throws {
         let database = try MossDatabase.inMemory()
         // Names of shipped migrations never change; later issues append to this list.
-        #expect(try await database.appliedMigrations() == ["v1-broker", "v2-shadows", "v3-deployments"])
-        #expect(MossMigrations.migrator.migrations == ["v1-broker", "v2-shadows", "v3-deployments"])
+        #expect(try await database.appliedMigrations() == ["v1-broker", "v2-shadows", "v3-deployments", "v5-cloud"])
+        #expect(MossMigrations.migrator.migrations == ["v1-broker", "v2-shadows", "v3-deployments", "v5-cloud"])
     }
 
     @Test func fileDatabaseUsesWALAndFullSync() async throws {
@@ -35,7 +35,7 @@ struct MossDatabaseTests {
                 try await database.applyBrokerBatch(.init(retainedUpserts: [.init(key: "a/b", bytes: [1, 2, 3])]))
             }
             let reopened = try MossDatabase.open(path: path)
-            #expect(try await reopened.appliedMigrations() == ["v1-broker", "v2-shadows", "v3-deployments"])
+            #expect(try await reopened.appliedMigrations() == ["v1-broker", "v2-shadows", "v3-deployments", "v5-cloud"])
             #expect(try await reopened.loadBrokerState().retainedMessages == [.init(key: "a/b", bytes: [1, 2, 3])])
         }
     }

@@ -1,4 +1,5 @@
 public import MossBroker
+public import MossCloud
 public import MossShadow
 
 /// The reply of `GET /v1/status`, shared by the daemon and `moss status`.
@@ -22,6 +23,29 @@ public struct AdminStatus: Codable, Sendable, Hashable {
     /// Router counters: connections, publishes and subscriptions the group refused; messages routed to a function
     /// or the cloud that nothing could take yet.
     public var routing: RoutingCounters?
+    /// The cloud connection, spool and shadow sync; absent when no cloud is configured.
+    public var cloud: Cloud?
+
+    /// What `moss status` shows of the cloud.
+    public struct Cloud: Codable, Sendable, Hashable {
+        public var connection: CloudConnectionStatus
+        public var spool: CloudSpooler.Statistics
+        public var shadowSync: [ShadowSyncStatus]
+        /// Why shadow sync is off (no AWS credentials), when it is.
+        public var shadowSyncProblem: String?
+
+        public init(
+            connection: CloudConnectionStatus,
+            spool: CloudSpooler.Statistics,
+            shadowSync: [ShadowSyncStatus],
+            shadowSyncProblem: String?
+        ) {
+            self.connection = connection
+            self.spool = spool
+            self.shadowSync = shadowSync
+            self.shadowSyncProblem = shadowSyncProblem
+        }
+    }
 
     public struct RoutingCounters: Codable, Sendable, Hashable {
         public var refused: UInt64
@@ -113,8 +137,10 @@ public struct AdminStatus: Codable, Sendable, Hashable {
         shadows: ShadowStatistics? = nil,
         group: DeployedGroupSummary? = nil,
         groupDevices: Set<String> = [],
-        routing: RoutingCounters? = nil
+        routing: RoutingCounters? = nil,
+        cloud: Cloud? = nil
     ) {
+        self.cloud = cloud
         self.routing = routing
         self.shadows = shadows.map(ShadowCounters.init)
         self.group = group

@@ -12,6 +12,8 @@ struct StatusRoutes: AdminRoutes {
     var shadowStatistics: (@Sendable () -> ShadowStatistics)? = nil
     /// What is deployed, when a group is.
     var routingCounters: (@Sendable () -> AdminStatus.RoutingCounters)? = nil
+    /// The cloud, when one is configured.
+    var cloud: (@Sendable () -> AdminStatus.Cloud)? = nil
     var deployedGroup: (@Sendable () async -> (summary: DeployedGroupSummary, devices: Set<String>)?)? = nil
 
     func register(on v1: RouterGroup<BasicRequestContext>) {
@@ -28,7 +30,8 @@ struct StatusRoutes: AdminRoutes {
                     shadows: shadowStatistics?(),
                     group: group?.summary,
                     groupDevices: group?.devices ?? [],
-                    routing: routingCounters?()
+                    routing: routingCounters?(),
+                    cloud: cloud?()
                 )
             )
         }

@@ -38,6 +38,7 @@ extension CoreConfiguration {
                 throw ConfigurationError(key: key, message: "\"\(url)\" is not an endpoint URL (\(error))")
             }
         }
+        try validateCloud()
         for (index, filter) in mqtt.deniedSubscriptionFilters.enumerated() {
             do {
                 try MQTTTopic.validateFilter(filter)
@@ -45,6 +46,39 @@ extension CoreConfiguration {
                 throw ConfigurationError(
                     key: "mqtt.deniedSubscriptionFilters[\(index)]",
                     message: "\"\(filter)\" is not a valid MQTT topic filter (\(error))"
+                )
+            }
+        }
+    }
+
+    private func validateCloud() throws(ConfigurationError) {
+        guard let endpoint = cloud.endpoint else { return }
+        guard !endpoint.isEmpty, !endpoint.contains("/"), !endpoint.contains(":") else {
+            throw ConfigurationError(
+                key: "cloud.endpoint",
+                message: "expected a host name such as PREFIX-ats.iot.REGION.amazonaws.com (no scheme or port), got \"\(endpoint)\""
+            )
+        }
+        guard cloud.certificate != nil else {
+            throw ConfigurationError(key: "cloud.certificate", message: "the cloud needs the core's certificate (PEM) for mutual TLS")
+        }
+        guard cloud.privateKey != nil else {
+            throw ConfigurationError(key: "cloud.privateKey", message: "the cloud needs the core's private key (PEM) for mutual TLS")
+        }
+        guard (1...65_535).contains(cloud.port) else {
+            throw ConfigurationError(key: "cloud.port", message: "expected a port in 1...65535, got \(cloud.port)")
+        }
+        if cloud.spooler.maximumBytes < 262_144 {
+            throw ConfigurationError(
+                key: "cloud.spooler.maximumBytes",
+                message: "must be at least 262144 (V1's minimum), got \(cloud.spooler.maximumBytes)"
+            )
+        }
+        if let dataPlane = cloud.dataPlane.endpoint {
+            guard dataPlane.hasPrefix("https://") || dataPlane.hasPrefix("http://") else {
+                throw ConfigurationError(
+                    key: "cloud.dataPlane.endpoint",
+                    message: "expected https://HOST[:PORT] (or http:// for a local stand-in), got \"\(dataPlane)\""
                 )
             }
         }

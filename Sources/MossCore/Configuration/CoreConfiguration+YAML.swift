@@ -49,7 +49,9 @@ private struct YAMLConfigurationReader {
     private var baseDirectory: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
 
     func read(_ root: Node, into configuration: inout CoreConfiguration) throws(ConfigurationError) {
-        try forEachKey(in: root, at: nil, allowed: ["dataDirectory", "logLevel", "region", "account", "mqtt", "shadows", "functions", "resources"]) {
+        try forEachKey(in: root, at: nil, allowed: [
+            "dataDirectory", "logLevel", "region", "account", "mqtt", "shadows", "functions", "resources", "cloud",
+        ]) {
             key,
             value,
             path throws(ConfigurationError) in
@@ -61,6 +63,7 @@ private struct YAMLConfigurationReader {
             case "shadows": try readShadows(value, at: path, into: &configuration.shadows)
             case "functions": try readFunctions(value, at: path, into: &configuration.functions)
             case "resources": try readResources(value, at: path, into: &configuration.resources)
+            case "cloud": try readCloud(value, at: path, into: &configuration.cloud)
             default: try readMQTT(value, at: path, into: &configuration.mqtt)
             }
         }
@@ -163,6 +166,62 @@ private struct YAMLConfigurationReader {
         }
     }
 
+    private func readCloud(_ node: Node, at prefix: String, into cloud: inout CoreConfiguration.Cloud) throws(ConfigurationError) {
+        let allowed = [
+            "endpoint", "port", "alpn", "clientId", "certificate", "privateKey", "caCertificate", "keepAliveSeconds",
+            "maximumReconnectDelaySeconds", "maximumInflightMessages", "spooler", "dataPlane",
+        ]
+        try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
+            switch key {
+            case "endpoint": cloud.endpoint = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+            case "port": cloud.port = try integer(value, path, in: 1...65_535)
+            case "alpn": cloud.alpn = try boolean(value, path)
+            case "clientId": cloud.clientID = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+            case "certificate": cloud.certificate = try optional(value) { node throws(ConfigurationError) in try self.path(node, path) }
+            case "privateKey": cloud.privateKey = try optional(value) { node throws(ConfigurationError) in try self.path(node, path) }
+            case "caCertificate":
+                cloud.caCertificate = try optional(value) { node throws(ConfigurationError) in try self.path(node, path) }
+            case "keepAliveSeconds": cloud.keepAlive = .seconds(try integer(value, path, in: 5...1200))
+            case "maximumReconnectDelaySeconds": cloud.maximumReconnectDelay = try seconds(value, path, in: 1...3600)
+            case "maximumInflightMessages": cloud.maximumInflightMessages = try integer(value, path, in: 1...100)
+            case "spooler":
+                let allowed = ["storage", "maximumBytes"]
+                try forEachKey(in: value, at: path, allowed: allowed) { key, value, path throws(ConfigurationError) in
+                    switch key {
+                    case "storage":
+                        let names = CoreConfiguration.Cloud.Spooler.Storage.allCases.map(\.rawValue)
+                        guard case .scalar(let scalar) = value,
+                            let storage = CoreConfiguration.Cloud.Spooler.Storage(rawValue: scalar.string)
+                        else {
+                            throw error(value, path, "expected \(names.joined(separator: " or ")), got \(describe(value))")
+                        }
+                        cloud.spooler.storage = storage
+                    default:
+                        cloud.spooler.maximumBytes = try integer(value, path, in: 262_144...1_073_741_824)
+                    }
+                }
+            default:
+                let allowed = ["endpoint", "authentication", "profile"]
+                try forEachKey(in: value, at: path, allowed: allowed) { key, value, path throws(ConfigurationError) in
+                    switch key {
+                    case "authentication":
+                        let names = CoreConfiguration.Cloud.DataPlane.Authentication.allCases.map(\.rawValue)
+                        guard case .scalar(let scalar) = value,
+                            let authentication = CoreConfiguration.Cloud.DataPlane.Authentication(rawValue: scalar.string)
+                        else {
+                            throw error(value, path, "expected \(names.joined(separator: " or ")), got \(describe(value))")
+                        }
+                        cloud.dataPlane.authentication = authentication
+                    case "endpoint":
+                        cloud.dataPlane.endpoint = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+                    default:
+                        cloud.dataPlane.profile = try optional(value) { node throws(ConfigurationError) in try string(node, path) }
+                    }
+                }
+            }
+        }
+    }
+
     /// An IAM-style statement: `effect: Allow`, `action` and `resource` (a string or a list), an optional `sid`.
     private func statement(_ node: Node, _ path: String) throws(ConfigurationError) -> ResourcePolicy.Statement {
         var statement = ResourcePolicy.Statement(actions: [], resources: [])
@@ -194,6 +253,12 @@ private struct YAMLConfigurationReader {
     private func optionalString(_ node: Node, _ path: String) throws(ConfigurationError) -> String? {
         if case .scalar = node, node.null != nil { return nil }
         return try string(node, path)
+    }
+
+    /// `~` (nothing) or a value.
+    private func optional<T>(_ node: Node, _ read: (Node) throws(ConfigurationError) -> T) throws(ConfigurationError) -> T? {
+        if case .scalar = node, node.null != nil { return nil }
+        return try read(node)
     }
 
     /// A positive rate, or nothing (`~`) for no limit.

@@ -21,6 +21,8 @@ public struct CoreConfiguration: Sendable, Hashable {
     public var functions: Functions
     /// Machine learning resources: the service-role policy, unpack limits, AWS endpoints.
     public var resources: Resources
+    /// AWS IoT Core: the MQTT connection, the spooler, the data plane for shadow sync. Off without an endpoint.
+    public var cloud: Cloud
 
     public init(
         dataDirectory: String = "./moss-data",
@@ -30,8 +32,10 @@ public struct CoreConfiguration: Sendable, Hashable {
         logLevel: Logger.Level = .info,
         shadows: Shadows = Shadows(),
         functions: Functions = Functions(),
-        resources: Resources = Resources()
+        resources: Resources = Resources(),
+        cloud: Cloud = Cloud()
     ) {
+        self.cloud = cloud
         self.functions = functions
         self.resources = resources
         self.dataDirectory = dataDirectory

@@ -65,6 +65,17 @@ public struct MossDaemon: Sendable {
             deniedSubscriptionFilters: configuration.mqtt.deniedSubscriptionFilters,
             logger: routingLogger
         )
+        var cloudLogger = logger
+        cloudLogger[metadataKey: "component"] = "cloud"
+        let cloud = try await CloudLink.make(
+            configuration: configuration,
+            database: database,
+            shadows: shadows,
+            routing: routing,
+            logger: cloudLogger
+        )
+        cloud?.logStartProblems(cloudLogger)
+
         var functionsLogger = logger
         functionsLogger[metadataKey: "component"] = "functions"
         let functionHost = FunctionHost(
@@ -101,9 +112,8 @@ public struct MossDaemon: Sendable {
         let deployments = DeploymentManager(
             database: database,
             context: GroupContext(region: configuration.region, account: configuration.account),
-            stages: [
-                RoutingStage(interceptor: routing),
-                SystemLogStage(log: systemLog),
+            stages: [RoutingStage(interceptor: routing), SystemLogStage(log: systemLog)]
+                + (cloud.map { [CloudStage(link: $0)] as [any DeploymentStage] } ?? []) + [
                 // Before functions: they mount the versions it prepares.
                 ResourcesStage(catalog: resourceCatalog, logger: resourcesLogger),
                 FunctionsStage(
@@ -121,6 +131,7 @@ public struct MossDaemon: Sendable {
                 ResourcesCleanupStage(catalog: resourceCatalog),
             ],
             shadows: shadows,
+            cloudConfigured: cloud != nil,
             logger: deploymentLogger
         )
         // The deployed group is in effect before the first client connects.
@@ -134,9 +145,10 @@ public struct MossDaemon: Sendable {
             interceptor: ShadowBrokerInterceptor(next: routing, service: shadows),
             logger: brokerLogger
         )
-        shadowPublisher.attach(broker)
+        shadowPublisher.attach(broker, routing: routing)
         let functionRouting = FunctionRouting(host: functionHost, routing: routing, broker: broker, shadows: shadows)
         routing.handleEndpoints(of: "function") { message, target in functionRouting.deliver(message, to: target) }
+        cloud?.attach(broker: broker, functions: functionRouting)
         let ipc = IPCServer(
             host: functionHost,
             endpoints: FunctionEndpoints(
@@ -163,6 +175,7 @@ public struct MossDaemon: Sendable {
                     startedAt: startedAt,
                     shadowStatistics: { shadows.statistics },
                     routingCounters: { .init(refused: routing.refusedCount, undeliverable: routing.undeliverableCount) },
+                    cloud: cloud.map { link in { @Sendable in link.status } },
                     deployedGroup: {
                         guard let summary = await deployments.summary() else { return nil }
                         return (summary, await deployments.deviceNames())
@@ -185,12 +198,14 @@ public struct MossDaemon: Sendable {
             logger: logger
         )
 
-        // Dependency order; shutdown runs in reverse: the admin API stops taking requests, the shadow service
-        // answers those it queued (through the broker), and the broker (which flushes to the database) stops last.
+        // Dependency order; shutdown runs in reverse: the admin API stops taking requests, the cloud sync and
+        // connection stop, the shadow service answers those it queued (through the broker), the broker (which flushes
+        // to the database) stops, and the spooler commits the last messages the broker routed to the cloud.
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
+            services: (cloud.map { [$0.spoolerService] } ?? []) + [
                 .init(service: broker),
                 .init(service: ShadowServiceRunner(service: shadows)),
+            ] + (cloud?.services ?? []) + [
                 .init(service: FunctionsService(server: ipc, host: functionHost, port: configuration.functions.ipcPort, logger: functionsLogger)),
                 .init(service: admin),
                 .init(service: readiness),

@@ -12,6 +12,8 @@ public actor DeploymentManager {
     private let stages: [any DeploymentStage]
     private let shadows: ShadowService?
     private let logger: Logger
+    /// Whether the core configuration has a cloud; without one a group's cloud parts are warned about.
+    private let cloudConfigured: Bool
     private var deployed: (row: DeploymentRow, group: GroupDefinition)?
     private var applying = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -21,8 +23,10 @@ public actor DeploymentManager {
         context: GroupContext,
         stages: [any DeploymentStage],
         shadows: ShadowService?,
+        cloudConfigured: Bool = false,
         logger: Logger
     ) {
+        self.cloudConfigured = cloudConfigured
         self.database = database
         self.context = context
         self.stages = stages
@@ -52,7 +56,7 @@ public actor DeploymentManager {
         do {
             let loaded = try GroupFile.load(path: path, context: context)
             group = loaded.group
-            warnings = loaded.warnings.map(\.description)
+            warnings = loaded.warnings.map(\.description) + cloudWarnings(group)
         } catch {
             return await record(
                 kind: .deploy,
@@ -66,6 +70,22 @@ public actor DeploymentManager {
             )
         }
         return await apply(kind: .deploy, group: group, source: path, warnings: warnings, started: started)
+    }
+
+    /// The group uses the cloud, which the core configuration does not have.
+    private func cloudWarnings(_ group: GroupDefinition) -> [String] {
+        guard !cloudConfigured else { return [] }
+        let routes = group.subscriptions.contains { $0.source == .cloud || $0.target == .cloud }
+        let sync = ([group.core.syncShadow] + group.devices.map(\.syncShadow)).contains(true)
+            || !group.core.namedShadows.isEmpty || group.devices.contains { !$0.namedShadows.isEmpty }
+        var warnings: [String] = []
+        if routes {
+            warnings.append("no cloud is configured (cloud.endpoint in the core configuration): messages routed to cloud are dropped and none come from it")
+        }
+        if sync {
+            warnings.append("no cloud is configured (cloud.endpoint in the core configuration): synced shadows stay local")
+        }
+        return warnings
     }
 
     /// Deploys again the group of deployment `id`, or, without one, the last successful group before the current.

@@ -42,8 +42,10 @@ struct FunctionRouting: Sendable {
                 if let (key, operation) = ShadowTopic.request(topic) {
                     shadows.submit(operation, key, payload: payload, origin: .mqtt)
                 }
-            case .device, .cloud:
-                break  // devices: through the broker above; the cloud arrives with issue 8.
+            case .cloud:
+                routing.offer(BrokerMessage(topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce), to: target)
+            case .device:
+                break  // through the broker above
             }
         }
         return true

@@ -38,7 +38,15 @@ struct ShadowBrokerInterceptor: BrokerInterceptor {
     var observesAcceptedPublishes: Bool { true }
 
     func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity) {
-        if next.observesAcceptedPublishes { next.publishAccepted(message, from: client) }
+        publishAccepted(message, from: client) {}
+    }
+
+    func publishAccepted(_ message: BrokerMessage, from client: ClientIdentity, acknowledge: @escaping @Sendable () -> Void) {
+        if next.observesAcceptedPublishes {
+            next.publishAccepted(message, from: client, acknowledge: acknowledge)
+        } else {
+            acknowledge()
+        }
         // Submitted here, on the publisher's event loop, so one client's requests keep their order.
         guard let (key, operation) = ShadowTopic.request(message.topic),
             next.reaches(.shadow, topic: message.topic, from: .device(client.identity))
@@ -53,19 +61,20 @@ final class ShadowBrokerPublisher: Sendable {
     /// The endpoint name replies come from: V1's name for the local shadow service.
     static let endpoint = "GGShadowService"
 
-    private let broker = NIOLockedValueBox<MQTTBroker?>(nil)
+    private let broker = NIOLockedValueBox<(MQTTBroker, RoutingInterceptor)?>(nil)
 
-    func attach(_ broker: MQTTBroker) {
-        self.broker.withLockedValue { $0 = broker }
+    func attach(_ broker: MQTTBroker, routing: RoutingInterceptor) {
+        self.broker.withLockedValue { $0 = (broker, routing) }
     }
 
+    /// To devices through the broker, and to the cloud where a route from `GGShadowService` to `cloud` says so.
     func publish(_ publications: [ShadowPublication]) {
-        guard let broker = broker.withLockedValue({ $0 }) else { return }
+        guard let (broker, routing) = broker.withLockedValue({ $0 }) else { return }
+        let table = routing.current
         for publication in publications {
-            broker.inject(
-                BrokerMessage(topic: publication.topic, payload: ByteBuffer(bytes: publication.payload), qos: .atLeastOnce),
-                from: Self.endpoint
-            )
+            let message = BrokerMessage(topic: publication.topic, payload: ByteBuffer(bytes: publication.payload), qos: .atLeastOnce)
+            broker.inject(message, from: Self.endpoint)
+            if let table, table.allows(.shadow, topic: publication.topic, to: .cloud) { routing.offer(message, to: .cloud) }
         }
     }
 }

@@ -1,22 +1,24 @@
-import MossShadow
+public import MossShadow
 import Synchronization
 
-/// A ShadowStore in memory for the pure module's tests (MossStore's own tests cover SQLite);
+/// A ShadowStore in memory for tests of the shadow service and what uses it (MossStore's own tests cover SQLite);
 /// it can be told to fail commits, to check that a failed transaction leaves nothing behind.
-final class InMemoryShadowStore: ShadowStore {
+public final class InMemoryShadowStore: ShadowStore {
+    public init() {}
+
     private let records = Mutex<[ShadowKey: StoredShadowRecord]>([:])
     private let failing = Atomic<Bool>(false)
     private let commitCount = Atomic<Int>(0)
 
-    func failCommits(_ fail: Bool) { failing.store(fail, ordering: .relaxed) }
+    public func failCommits(_ fail: Bool) { failing.store(fail, ordering: .relaxed) }
 
-    var commits: Int { commitCount.load(ordering: .relaxed) }
+    public var commits: Int { commitCount.load(ordering: .relaxed) }
 
-    func loadShadow(_ key: ShadowKey) async throws -> StoredShadowRecord? {
+    public func loadShadow(_ key: ShadowKey) async throws -> StoredShadowRecord? {
         records.withLock { $0[key] }
     }
 
-    func commitShadows(_ batch: [StoredShadowRecord]) async throws {
+    public func commitShadows(_ batch: [StoredShadowRecord]) async throws {
         struct DiskFull: Error {}
         if failing.load(ordering: .relaxed) { throw DiskFull() }
         commitCount.add(1, ordering: .relaxed)
@@ -25,11 +27,11 @@ final class InMemoryShadowStore: ShadowStore {
         }
     }
 
-    func deleteAllShadows() async throws {
+    public func deleteAllShadows() async throws {
         records.withLock { $0.removeAll() }
     }
 
-    func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
+    public func listShadows(thing: String?, after: ShadowKey?, limit: Int) async throws -> [ShadowSummary] {
         records.withLock { records in
             records.values
                 .filter { $0.deletedAt == nil && (thing == nil || $0.key.thing == thing) }
