@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from broker_helpers import Clients
+from function_helpers import functions_config, write_function
 from conftest import REPOSITORY, start_moss
 from moto_helpers import Moto, use_test_credentials, zipped
 
@@ -52,7 +53,7 @@ def aws_environment(monkeypatch, tmp_path):
 def core_config(tmp_path: Path, moto: Moto, extra: str = "") -> Path:
     path = tmp_path / "moss.yaml"
     path.write_text(
-        f"functions:\n  python: {sys.executable}\n"
+        functions_config() +
         f"resources:\n  s3Endpoint: {moto.url}\n  sageMakerEndpoint: {moto.url}\n{extra}"
     )
     return path
@@ -340,14 +341,13 @@ def looker_function(name: str, mode: str, resources: list[str], pythonpath: str 
 
 
 @pytest.mark.skipif(not SEED_MODELS.exists(), reason="../shared/seed-models is not there")
-def test_the_tutorials_models_are_visible_to_their_functions_only(moss_binary, tmp_path, moto, aws_environment):
+def test_the_tutorials_models_are_visible_to_their_functions_only(moss_binary, workspace, moto, aws_environment):
     s3 = moto.client("s3")
     s3.create_bucket(Bucket="rain-greengrass-models")
     for model in ("standardiser", "rain_predictor"):
         s3.put_object(Bucket="rain-greengrass-models", Key=f"{model}.zip", Body=(SEED_MODELS / f"{model}.zip").read_bytes())
     s3.put_object(Bucket="rain-greengrass-models", Key="mosslib.zip", Body=zipped(LIBRARY))
-    (tmp_path / "looker").mkdir()
-    (tmp_path / "looker" / "looker.py").write_text(LOOKER)
+    write_function(workspace, "looker", LOOKER)
     contained = os.geteuid() == 0
     models = ["standardiser", "rain_predictor"]
     functions = [
@@ -357,7 +357,8 @@ def test_the_tutorials_models_are_visible_to_their_functions_only(moss_binary, t
     if contained:
         # The library resource is imported through the function's PYTHONPATH, nothing installed on the gateway.
         functions.append(("container", "GreengrassContainer", models + ["mosslib"], "/ggml/lib"))
-    gid = os.getgid()
+    # A group of the models' own: the functions' user gets it as a supplementary group (V1 1.10), nothing else can.
+    gid = 4242
     resources = "".join(
         f"  - id: {name}\n    name: {name}\n    machineLearningModel:\n"
         f"      source: s3://rain-greengrass-models/{name}.zip\n      destinationPath: {path}\n"
@@ -378,10 +379,10 @@ def test_the_tutorials_models_are_visible_to_their_functions_only(moss_binary, t
         + "".join(looker_function(*f) for f in functions)
         + "resources:\n" + resources + "subscriptions:\n" + subscriptions
     )
-    moss = start(moss_binary, tmp_path, moto)
+    moss = start(moss_binary, workspace, moto)
     clients = Clients(moss.mqtt_port)
     try:
-        result = deploy(moss, tmp_path, group)
+        result = deploy(moss, workspace, group)
         assert result.returncode == 0, result.stderr
         sensor = clients.connected(5, client_id="sensor")
         sensor.subscribe(("seen/#", 1))

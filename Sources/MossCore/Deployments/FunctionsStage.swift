@@ -68,11 +68,22 @@ struct FunctionsStage: DeploymentStage {
             guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
                 case .machineLearningModel(let model) = resource.kind, let owner = model.ownerSetting
             else { continue }
+            let gid: UInt32
             do {
-                gids.append(try ResourceOwner(group: owner.groupOwner, writable: owner.groupPermission == .readWrite).gid)
+                gid = try ResourceOwner(group: owner.groupOwner, writable: owner.groupPermission == .readWrite).gid
             } catch {
                 throw DeploymentStageError(code: error.code.rawValue, message: "Function \(function.name): \(error.message)")
             }
+            // The root group would give the function root's group rights: the same rule as a runAs gid of 0.
+            if gid == 0 && !users.allowRoot && users.daemon.uid == 0 {
+                throw DeploymentStageError(
+                    code: "FunctionRunAsRootNotAllowed",
+                    message: "Function \(function.name) would join the root group through the ownerSetting of resource "
+                        + "\(resource.name) (groupOwner \(owner.groupOwner)), which the core configuration does not allow: "
+                        + "give the model a group of its own, or set functions.allowFunctionsToRunAsRoot: true"
+                )
+            }
+            gids.append(gid)
         }
         return Array(Set(gids)).sorted()
     }
