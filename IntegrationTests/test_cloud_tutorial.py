@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from broker_helpers import PahoClient
 from cloud_helpers import cloud, cloud_status, deploy  # noqa: F401 (fixture)
 from conftest import start_moss, wait_until
+from function_helpers import functions_config, make_readable, write_function
 from tutorial_seed import seed_republisher
 
 OUTAGE_SECONDS = 60
@@ -76,22 +76,23 @@ def reading(index: int) -> dict:
     return {"temperature": 20.0 + index, "humidity": 40.5, "pressure": 1009.3, "message": f"reading {index}"}
 
 
-def test_the_tutorial_syncs_its_sensor_shadow_and_survives_a_minute_without_the_cloud(cloud, moss_binary, tmp_path):
+def test_the_tutorial_syncs_its_sensor_shadow_and_survives_a_minute_without_the_cloud(cloud, moss_binary, workspace):
     if os.geteuid() != 0:
         pytest.skip("the tutorial's function runs in a container, which needs root (mount namespaces)")
-    code = tmp_path / "repub"
-    code.mkdir()
-    (code / "greengrass_repub_lambda.py").write_text(seed_republisher())
-    thermal = tmp_path / "thermal"
+    # Laid out as on a gateway: code (with the greengrasssdk it ships) readable by the functions' unprivileged user.
+    write_function(workspace, "repub", seed_republisher())
+    (workspace / "repub" / "repub.py").rename(workspace / "repub" / "greengrass_repub_lambda.py")
+    thermal = workspace / "thermal"
     (thermal / "thermal_zone0").mkdir(parents=True)
     (thermal / "thermal_zone0" / "temp").write_text("45000\n")  # the VM has no thermal zone: the function reads 45 °C
+    make_readable(thermal)
     cloud.moto.create_thing("bme680-sensor")
-    config = tmp_path / "moss.yaml"
-    config.write_text(cloud.config() + f"functions:\n  python: {sys.executable}\n")
-    moss = start_moss(moss_binary, tmp_path / "data", "--config", str(config))
+    config = workspace / "moss.yaml"
+    config.write_text(cloud.config() + functions_config())
+    moss = start_moss(moss_binary, workspace / "data", "--config", str(config))
     sensor = None
     try:
-        deploy(moss, tmp_path / "group.yaml", group(thermal))
+        deploy(moss, workspace / "group.yaml", group(thermal))
         wait_until(lambda: cloud_status(moss)["connection"]["state"] == "connected", "connected to the cloud", timeout=20)
         app = cloud.app("weather-app", clean=False)
         app.subscribe("bme680/readings", qos=1)

@@ -11,7 +11,10 @@ import re
 from greengrass_ipc_python_sdk.ipc_client import IPCClient, IPCException
 from greengrass_machine_learning_sdk.exceptions import GreengrassDependencyException, GreengrassInferenceException
 
-_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9-]{1,62}$')
+# V1's pattern for both; on Moss a ServiceName is an ML resource's name, which may also hold underscores (a colon,
+# also legal in resource names, cannot travel in the ARN).
+_ALGO_TYPE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9-]{1,62}$')
+_SERVICE_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$')
 
 
 def client(client_type, *args, **kwargs):
@@ -41,9 +44,9 @@ class InferenceClient(object):
 
     def invoke_inference_service(self, AlgoType, ServiceName, Body, ContentType='application/json',
                                  Accept='application/json'):
-        for name, value in (('AlgoType', AlgoType), ('ServiceName', ServiceName)):
-            if not isinstance(value, str) or not _NAME.match(value):
-                raise ValueError('{} must match {}, got {!r}'.format(name, _NAME.pattern, value))
+        for name, value, pattern in (('AlgoType', AlgoType, _ALGO_TYPE), ('ServiceName', ServiceName, _SERVICE_NAME)):
+            if not isinstance(value, str) or not pattern.match(value):
+                raise ValueError('{} must match {}, got {!r}'.format(name, pattern.pattern, value))
         region = os.environ.get('AWS_REGION', '')
         arn = 'arn:aws:lambda:{}:aws:function:GG-ML-INF-{}-{}'.format(region, AlgoType, ServiceName)
         context = {'custom': {'Content-Type': ContentType, 'Accept': Accept}}
