@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, openssl for certificate checks,
-# ONNX's backend node tests and unzip for the inference conformance suites, OpenBLAS for the inference fast path,
+# (zlib1g-dev: zlib for .tar.gz resources.) ONNX's backend node tests and unzip for the inference conformance suites, OpenBLAS for the inference fast path,
 # and Debian's python3 (/usr/bin/python3), which functions run on as an unprivileged user.
 missing=()
-for package in mosquitto mosquitto-clients libsqlite3-dev openssl unzip libonnx-testdata libopenblas0-pthread python3; do
+for package in mosquitto mosquitto-clients libsqlite3-dev zlib1g-dev openssl unzip libonnx-testdata libopenblas0-pthread python3; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
