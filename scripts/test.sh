@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, openssl for certificate checks,
-# (zlib1g-dev: zlib for .tar.gz resources.) ONNX's backend node tests and unzip for the inference conformance suites, OpenBLAS for the inference fast path,
+# Debian packages: the MQTT peers for integration tests, SQLite headers for GRDB, zlib's for .tar.gz resources, openssl
+# for certificate checks, ONNX's backend node tests and unzip for the inference conformance suites, OpenBLAS for the
+# inference fast path,
 # and Debian's python3 (/usr/bin/python3), which functions run on as an unprivileged user.
 missing=()
 for package in mosquitto mosquitto-clients libsqlite3-dev zlib1g-dev openssl unzip libonnx-testdata libopenblas0-pthread python3; do
