@@ -572,3 +572,61 @@ def test_two_deployments_at_once_run_one_after_the_other(moss_binary, tmp_path, 
         assert moss.stop() == 0, moss.log()
         server.shutdown()
         server.server_close()
+
+
+def https_server(directory: Path, files: dict[str, bytes]):
+    """An HTTPS server on a free 127.0.0.1 port serving `files`, with a certificate from a CA of its own (made with
+    openssl); returns (server, port, the CA's PEM file)."""
+    import ssl
+
+    def run(*arguments):
+        subprocess.run(["openssl", *arguments], check=True, capture_output=True, cwd=directory)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Model CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
+        "-days", "2", "-extfile", "san.ext")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = files.get(self.path.lstrip("/"))
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *arguments):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1], directory / "ca.pem"
+
+
+def test_an_https_source_installs_once_its_ca_is_trusted(moss_binary, tmp_path):
+    (tmp_path / "tls").mkdir()
+    server, port, ca = https_server(tmp_path / "tls", {"model.zip": zipped({"model.txt": b"over https"})})
+    try:
+        source = f"https://127.0.0.1:{port}/model.zip"
+        # Without the CA: the certificate is refused, nothing is installed.
+        moss = start_moss(moss_binary, tmp_path / "untrusting")
+        try:
+            result = deploy(moss, tmp_path, model_group([("model", source)]))
+            assert result.returncode != 0
+            assert installed(moss) == {}
+        finally:
+            assert moss.stop() == 0, moss.log()
+        (tmp_path / "moss.yaml").write_text(f"resources:\n  trustedCertificates: {ca}\n")
+        moss = start_moss(moss_binary, tmp_path / "data", "--config", str(tmp_path / "moss.yaml"))
+        try:
+            result = deploy(moss, tmp_path, model_group([("model", source)]))
+            assert result.returncode == 0, result.stderr
+            assert (current(moss, "model") / "model.txt").read_text() == "over https"
+        finally:
+            assert moss.stop() == 0, moss.log()
+    finally:
+        server.shutdown()

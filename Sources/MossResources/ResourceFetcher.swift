@@ -1,4 +1,6 @@
 public import AsyncHTTPClient
+import NIOSSL
+import Synchronization
 import Foundation
 public import MossAWS
 import NIOCore
@@ -59,13 +61,34 @@ public struct ResourceFetcher: Sendable {
     /// The HTTP client for downloads (https sources and the AWS client's): a source that cannot be reached fails
     /// at once instead of being retried until the download's one-hour deadline, and a transfer that stalls for a
     /// minute fails. Process-wide and never shut down, like `HTTPClient.shared`.
-    public static let downloadClient: HTTPClient = {
+    public static let downloadClient: HTTPClient = makeDownloadClient()
+
+    /// The download client that also trusts the CA certificates in the PEM file `trustedCertificates` (besides the
+    /// system's), for model servers behind a company CA. One per file for the process's life, as ``downloadClient``:
+    /// an HTTPClient must be shut down before it is released, and these never are.
+    public static func downloadClient(trustingCertificatesIn trustedCertificates: String) -> HTTPClient {
+        trustingClients.withLock { clients in
+            if let client = clients[trustedCertificates] { return client }
+            let client = makeDownloadClient(trustedCertificates: trustedCertificates)
+            clients[trustedCertificates] = client
+            return client
+        }
+    }
+
+    private static let trustingClients = Mutex<[String: HTTPClient]>([:])
+
+    private static func makeDownloadClient(trustedCertificates: String? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(15)
         configuration.timeout.read = .seconds(60)
+        if let trustedCertificates {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(trustedCertificates)]
+            configuration.tlsConfiguration = tls
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 
     /// Fetches `source` into the file `download` (which must not exist), unless it is unchanged since `installed`.
     public func fetch(

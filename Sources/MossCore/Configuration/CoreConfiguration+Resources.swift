@@ -15,6 +15,9 @@ extension CoreConfiguration {
         public var sageMakerEndpoint: String?
         /// The AWS profile to read credentials from; nil for the default chain (environment, then `default`).
         public var profile: String?
+        /// A PEM file of CA certificates trusted for https sources besides the system's (a model server behind a
+        /// company CA); nil for the system's only.
+        public var trustedCertificates: String?
 
         public init(
             policyStatements: [ResourcePolicy.Statement] = [],
@@ -22,8 +25,10 @@ extension CoreConfiguration {
             maximumEntries: Int = UnpackLimits().maximumEntries,
             s3Endpoint: String? = nil,
             sageMakerEndpoint: String? = nil,
-            profile: String? = nil
+            profile: String? = nil,
+            trustedCertificates: String? = nil
         ) {
+            self.trustedCertificates = trustedCertificates
             self.policyStatements = policyStatements
             self.maximumUnpackedBytes = maximumUnpackedBytes
             self.maximumEntries = maximumEntries

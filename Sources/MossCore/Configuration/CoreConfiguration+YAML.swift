@@ -143,7 +143,9 @@ private struct YAMLConfigurationReader {
         at prefix: String,
         into resources: inout CoreConfiguration.Resources
     ) throws(ConfigurationError) {
-        let allowed = ["policy", "maximumUnpackedBytes", "maximumEntries", "s3Endpoint", "sageMakerEndpoint", "profile"]
+        let allowed = [
+            "policy", "maximumUnpackedBytes", "maximumEntries", "s3Endpoint", "sageMakerEndpoint", "profile", "trustedCertificates",
+        ]
         try forEachKey(in: node, at: prefix, allowed: allowed) { key, value, path throws(ConfigurationError) in
             switch key {
             case "policy":
@@ -161,6 +163,8 @@ private struct YAMLConfigurationReader {
             case "maximumEntries": resources.maximumEntries = try integer(value, path, in: 1...100_000_000)
             case "s3Endpoint": resources.s3Endpoint = try optionalString(value, path)
             case "sageMakerEndpoint": resources.sageMakerEndpoint = try optionalString(value, path)
+            case "trustedCertificates":
+                resources.trustedCertificates = try optional(value) { node throws(ConfigurationError) in try self.path(node, path) }
             default: resources.profile = try optionalString(value, path)
             }
         }

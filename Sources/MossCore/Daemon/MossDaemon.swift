@@ -95,7 +95,8 @@ public struct MossDaemon: Sendable {
         let resourceProgress = ResourceProgress()
         let resourceSettings = configuration.resources
         let region = configuration.region
-        let resourceHTTP = ResourceFetcher.downloadClient
+        let resourceHTTP = resourceSettings.trustedCertificates.map { ResourceFetcher.downloadClient(trustingCertificatesIn: $0) }
+            ?? ResourceFetcher.downloadClient
         let resourceInstaller = ResourceInstaller(
             root: dataDirectory.path + "/resources",
             fetcher: ResourceFetcher(policy: resourceSettings.policy, progress: resourceProgress, httpClient: resourceHTTP) {
