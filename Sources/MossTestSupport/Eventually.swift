@@ -2,7 +2,8 @@
 /// sleeping for a guessed time: fast when things are fast, and a clear failure when they never happen.
 public func waitUntil(
     _ what: String,
-    timeout: Duration = .seconds(15),
+    // Generous: a loaded 2-core CI machine once took over 15 s to start a daemon; a hung condition still fails.
+    timeout: Duration = .seconds(60),
     pollingEvery interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async throws {
