@@ -143,11 +143,6 @@ public actor FunctionHost {
 
     public func isDeployed(_ arn: String) -> Bool { functions[arn] != nil }
 
-    /// The ARN of the deployed function called `name`.
-    public func arn(ofName name: String) -> String? {
-        functions.values.first { $0.spec.name == name }?.spec.arn
-    }
-
     // MARK: Invocations
 
     /// Queues an invocation and returns its id; a worker picks it up (one is started if none is idle).

@@ -18,28 +18,19 @@ public enum UserAccess {
     }
 
     /// Nil when `user` can reach `path` as `need` says; otherwise what stops it, e.g.
-    /// "/tmp/pytest-of-root is mode 0700, owned by uid 0".
-    public static func obstacle(to path: String, for user: FunctionUser, need: Need) -> String? {
+    /// "cannot enter /tmp/pytest-of-root (mode 0700, ...)". `throughParents: false` checks the path itself only (a
+    /// directory bound into a container, whose parents the user never walks).
+    public static func obstacle(to path: String, for user: FunctionUser, need: Need, throughParents: Bool = true) -> String? {
         guard let resolved = realpath(path, nil) else { return "\(path) does not exist" }
         let target = String(cString: resolved)
         free(resolved)
-        var prefix = ""
-        for component in target.split(separator: "/").dropLast() {
-            prefix += "/" + component
-            if let problem = missing(bits: 0o1, at: prefix, for: user, what: "cannot enter") { return problem }
+        if throughParents {
+            var prefix = ""
+            for component in target.split(separator: "/").dropLast() {
+                prefix += "/" + component
+                if let problem = missing(bits: 0o1, at: prefix, for: user, what: "cannot enter") { return problem }
+            }
         }
-        switch need {
-        case .readDirectory: return missing(bits: 0o5, at: target, for: user, what: "cannot read")
-        case .execute: return missing(bits: 0o1, at: target, for: user, what: "cannot execute")
-        case .read: return missing(bits: 0o4, at: target, for: user, what: "cannot read")
-        }
-    }
-
-    /// Like ``obstacle(to:for:need:)`` for a path whose parents the user never walks (bound into a container).
-    public static func obstacle(toItself path: String, for user: FunctionUser, need: Need) -> String? {
-        guard let resolved = realpath(path, nil) else { return "\(path) does not exist" }
-        let target = String(cString: resolved)
-        free(resolved)
         switch need {
         case .readDirectory: return missing(bits: 0o5, at: target, for: user, what: "cannot read")
         case .execute: return missing(bits: 0o1, at: target, for: user, what: "cannot execute")

@@ -47,14 +47,24 @@ struct FunctionsStage: DeploymentStage {
         return Prepared(host: host, specs: specs, removeLogs: nil, inference: inference, models: models, code: code, keepCode: codeDirectories)
     }
 
+    /// The machine learning resources `function` has attached, with their models.
+    private func mlResources(
+        of function: GroupDefinition.Function,
+        in group: GroupDefinition
+    ) -> [(resource: GroupDefinition.Resource, model: GroupDefinition.MachineLearningModel)] {
+        function.resourceAccessPolicies.compactMap { policy in
+            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
+                case .machineLearningModel(let model) = resource.kind
+            else { return nil }
+            return (resource, model)
+        }
+    }
+
     /// The inference service's names for the ML resources `function` has attached (name and id) → their directories.
     private func attachedModels(of function: GroupDefinition.Function, in group: GroupDefinition) -> [String: String] {
         var models: [String: String] = [:]
-        for policy in function.resourceAccessPolicies {
-            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
-                case .machineLearningModel = resource.kind,
-                let directory = resources.preparedDirectory(of: resource.id)
-            else { continue }
+        for (resource, _) in mlResources(of: function, in: group) {
+            guard let directory = resources.preparedDirectory(of: resource.id) else { continue }
             models[resource.id] = directory
             models[resource.name] = directory
         }
@@ -64,10 +74,8 @@ struct FunctionsStage: DeploymentStage {
     /// The groups that own the function's ML resources (V1 1.10 added them to its supplementary groups).
     private func modelOwnerGroups(of function: GroupDefinition.Function, in group: GroupDefinition) throws(DeploymentStageError) -> [UInt32] {
         var gids: [UInt32] = []
-        for policy in function.resourceAccessPolicies {
-            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
-                case .machineLearningModel(let model) = resource.kind, let owner = model.ownerSetting
-            else { continue }
+        for (resource, model) in mlResources(of: function, in: group) {
+            guard let owner = model.ownerSetting else { continue }
             let gid: UInt32
             do {
                 gid = try ResourceOwner(group: owner.groupOwner, writable: owner.groupPermission == .readWrite).gid
@@ -199,10 +207,7 @@ struct FunctionsStage: DeploymentStage {
             checks.append(("its executable", function.code + "/" + executable, .execute, !contained))
         }
         for check in checks {
-            let obstacle = check.throughParents
-                ? UserAccess.obstacle(to: check.path, for: user, need: check.need)
-                : UserAccess.obstacle(toItself: check.path, for: user, need: check.need)
-            if let obstacle {
+            if let obstacle = UserAccess.obstacle(to: check.path, for: user, need: check.need, throughParents: check.throughParents) {
                 throw DeploymentStageError(
                     code: "FunctionUserCannotAccess",
                     message: "Function \(function.name) runs as \(user), which cannot use \(check.what) at \(check.path): "
@@ -218,12 +223,7 @@ struct FunctionsStage: DeploymentStage {
         for function: GroupDefinition.Function,
         in group: GroupDefinition
     ) throws(DeploymentStageError) -> String {
-        let links = function.resourceAccessPolicies.compactMap { policy -> (destinationPath: String, resourceId: String)? in
-            guard let resource = group.resources.first(where: { $0.id == policy.resourceId }),
-                case .machineLearningModel(let model) = resource.kind
-            else { return nil }
-            return (model.destinationPath, resource.id)
-        }
+        let links = mlResources(of: function, in: group).map { (destinationPath: $0.model.destinationPath, resourceId: $0.resource.id) }
         guard !links.isEmpty else { return "/" }
         do {
             return try resources.prefix(forFunction: function.name, links: links)
