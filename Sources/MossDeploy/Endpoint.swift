@@ -1,5 +1,5 @@
 /// A source or target of a subscription. Encoded as its short name (`device:NAME`, `function:NAME`,
-/// `cloud`, `shadow`), which is also its description.
+/// `cloud`, `shadow`, `pipeline:ID`), which is also its description.
 public enum Endpoint: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A client device, by thing name.
     case device(String)
@@ -9,6 +9,8 @@ public enum Endpoint: Sendable, Hashable, Codable, CustomStringConvertible {
     case cloud
     /// The local shadow service (V1's `GGShadowService`).
     case shadow
+    /// A declarative inference pipeline of the group, by id (a Moss addition).
+    case pipeline(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum Endpoint: Sendable, Hashable, Codable, CustomStringConvertible {
         case .function(let name): "function:" + name
         case .cloud: "cloud"
         case .shadow: "shadow"
+        case .pipeline(let id): "pipeline:" + id
         }
     }
 

@@ -11,7 +11,7 @@ struct EndpointReference: Hashable {
 }
 
 /// Reads endpoints in both spellings: V1's (`arn:aws:iot:…:thing/NAME`, `arn:aws:lambda:…:function:NAME:VERSION`,
-/// `cloud`, `GGShadowService`) and Moss's short names (`device:NAME`, `function:NAME`, `cloud`, `shadow`).
+/// `cloud`, `GGShadowService`) and Moss's short names (`device:NAME`, `function:NAME`, `pipeline:ID`, `cloud`, `shadow`).
 enum EndpointSyntax {
     static func parse(_ text: String, context: GroupContext) -> Result<EndpointReference, SyntaxProblem> {
         switch text {
@@ -25,6 +25,9 @@ enum EndpointSyntax {
         if text.hasPrefix("function:") {
             return .success(EndpointReference(endpoint: .function(String(text.dropFirst(9)))))
         }
+        if text.hasPrefix("pipeline:") {
+            return .success(EndpointReference(endpoint: .pipeline(String(text.dropFirst(9)))))
+        }
         if text.hasPrefix("arn:") {
             return parseARN(text, context: context)
         }
@@ -33,7 +36,7 @@ enum EndpointSyntax {
 
     static func expected(_ context: GroupContext) -> String {
         let scope = "\(context.region):\(context.account)"
-        return "expected device:THING, function:NAME, cloud, shadow, GGShadowService, "
+        return "expected device:THING, function:NAME, pipeline:ID, cloud, shadow, GGShadowService, "
             + "arn:aws:iot:\(scope):thing/THING or arn:aws:lambda:\(scope):function:NAME:VERSION"
     }
 

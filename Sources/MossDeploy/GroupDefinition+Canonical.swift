@@ -37,6 +37,7 @@ extension GroupDefinition {
                 ?? "arn:aws:lambda:\(context.region):\(context.account):function:\(name)"
         case .cloud: "cloud"
         case .shadow: "GGShadowService"
+        case .pipeline(let id): "pipeline:" + id
         }
     }
 
@@ -52,6 +53,7 @@ extension GroupDefinition {
         group.functions.sort { $0.id < $1.id }
         group.subscriptions.sort { $0.id < $1.id }
         group.resources.sort { $0.id < $1.id }
+        group.pipelines.sort { $0.id < $1.id }
         group.logging.sort { ($0.component.rawValue, $0.type.rawValue) < ($1.component.rawValue, $1.type.rawValue) }
         return group
     }

@@ -12,6 +12,8 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
     public var logging: [LoggingConfiguration]
     /// V1's `DefaultConfig.Execution`: the isolation mode and user of functions that do not set their own.
     public var defaultExecution: Execution?
+    /// Declarative inference steps (a Moss addition).
+    public var pipelines: [Pipeline]
 
     public init(
         core: Core,
@@ -20,7 +22,8 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
         subscriptions: [Subscription] = [],
         resources: [Resource] = [],
         logging: [LoggingConfiguration] = LoggingConfiguration.defaults,
-        defaultExecution: Execution? = nil
+        defaultExecution: Execution? = nil,
+        pipelines: [Pipeline] = []
     ) {
         self.core = core
         self.devices = devices
@@ -29,10 +32,11 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
         self.resources = resources
         self.logging = logging
         self.defaultExecution = defaultExecution
+        self.pipelines = pipelines
     }
 
     private enum CodingKeys: String, CodingKey {
-        case core, devices, functions, subscriptions, resources, logging, defaultConfig
+        case core, devices, functions, subscriptions, resources, logging, defaultConfig, pipelines
     }
 
     private struct DefaultConfig: Codable {
@@ -50,6 +54,7 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
             try container.decodeIfPresent([LoggingConfiguration].self, forKey: .logging)
             ?? LoggingConfiguration.defaults
         defaultExecution = try container.decodeIfPresent(DefaultConfig.self, forKey: .defaultConfig)?.execution
+        pipelines = try container.decodeIfPresent([Pipeline].self, forKey: .pipelines) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,6 +66,8 @@ public struct GroupDefinition: Sendable, Hashable, Codable {
         try container.encode(resources, forKey: .resources)
         try container.encode(logging, forKey: .logging)
         try container.encodeIfPresent(defaultExecution.map(DefaultConfig.init), forKey: .defaultConfig)
+        // Absent when empty, so a group without pipelines keeps the digest it had before they existed.
+        if !pipelines.isEmpty { try container.encode(pipelines, forKey: .pipelines) }
     }
 }
 

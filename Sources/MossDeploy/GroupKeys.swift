@@ -3,6 +3,7 @@
 package enum GroupKeys {
     package static let group = [
         "$schema", "core", "devices", "functions", "subscriptions", "resources", "logging", "defaultConfig",
+        "pipelines",
     ]
     package static let core = ["thingName", "syncShadow", "namedShadows", "syncDirection"]
     package static let device = ["thingName", "certificate", "syncShadow", "namedShadows", "syncDirection"]
@@ -23,6 +24,9 @@ package enum GroupKeys {
     package static let logging = ["id", "component", "level", "space", "type"]
     package static let defaultConfig = ["execution"]
     package static let execution = ["isolationMode", "runAs"]
+    package static let pipeline = ["id", "input", "models", "threshold", "output", "every"]
+    package static let pipelineInput = ["shadow", "fields"]
+    package static let pipelineOutput = ["shadow", "topic", "field", "scoreField"]
 
     /// Kind name → keys; the kind names are the schema's `$defs` (the whole file is `group`).
     package static let all: [String: [String]] = [
@@ -31,5 +35,6 @@ package enum GroupKeys {
         "resource": resource, "localVolume": localVolume, "localDevice": localDevice,
         "groupOwnerSetting": groupOwnerSetting, "machineLearningModel": machineLearningModel,
         "ownerSetting": ownerSetting, "logging": logging, "defaultConfig": defaultConfig, "execution": execution,
+        "pipeline": pipeline, "pipelineInput": pipelineInput, "pipelineOutput": pipelineOutput,
     ]
 }

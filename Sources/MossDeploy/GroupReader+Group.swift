@@ -23,6 +23,9 @@ extension GroupReader {
             group.subscriptions = (list(field, of: "subscriptions") ?? []).map(readSubscription)
         }
         if let field = fields["logging"] { group.logging = (list(field, of: "loggers") ?? []).map(readLogging) }
+        if let field = fields["pipelines"] {
+            group.pipelines = (list(field, of: "pipelines") ?? []).map(readPipeline)
+        }
         return group
     }
 

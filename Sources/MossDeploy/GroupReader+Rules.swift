@@ -8,15 +8,16 @@ extension GroupReader {
         checkFunctions(group)
         checkResources(group)
         checkSubscriptions(group)
+        checkPipelines(group)
         checkLogging(group)
     }
 
-    private func usable(_ path: String, _ value: String) -> Bool {
+    func usable(_ path: String, _ value: String) -> Bool {
         !value.isEmpty && !failedPaths.contains(path)
     }
 
     /// Records `value` as first seen at `path`, or reports that `earlier` already has it.
-    private func unique(
+    func unique(
         _ value: String,
         at path: String,
         in seen: inout [String: String],
@@ -33,7 +34,7 @@ extension GroupReader {
         }
     }
 
-    private func listing(_ all: [String]) -> String {
+    func listing(_ all: [String]) -> String {
         var seen: Set<String> = []
         let names = all.filter { !$0.isEmpty && seen.insert($0).inserted }
         if names.isEmpty { return "none are defined" }
@@ -222,6 +223,7 @@ extension GroupReader {
             let sourceOK = resolve(subscription.source, at: path + ".source", group, devices, functions)
             let targetOK = resolve(subscription.target, at: path + ".target", group, devices, functions)
             guard sourceOK && targetOK else { continue }
+            checkPipelineEnds(subscription, at: path, group)
             if subscription.source == subscription.target {
                 let message =
                     subscription.source == .cloud
@@ -284,6 +286,13 @@ extension GroupReader {
                 return false
             }
             return true
+        case .pipeline(let id):
+            if group.pipelines.contains(where: { $0.id == id }) { return true }
+            error(
+                at: path,
+                "\(quoted(endpoint.description)) names no pipeline of this group; pipelines: \(listing(group.pipelines.map(\.id)))"
+            )
+            return false
         }
     }
 

@@ -161,6 +161,22 @@ final class GroupReader {
         return value
     }
 
+    /// A decimal number (integer or fraction) within `range`.
+    func number(_ field: Field, in range: ClosedRange<Double>, unit: String = "") -> Double? {
+        guard case .scalar(let scalar) = field.node, scalar.style == .plain || scalar.style == .any,
+            let value = Double(scalar.string), value.isFinite
+        else {
+            error(field, "expected a number, got \(describe(field.node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            let suffix = unit.isEmpty ? "" : " " + unit
+            error(field, "\(scalar.string) is out of range; expected \(range.lowerBound)…\(range.upperBound)\(suffix)")
+            return nil
+        }
+        return value
+    }
+
     func boolean(_ field: Field) -> Bool? {
         if case .scalar(let scalar) = field.node, scalar.style == .plain || scalar.style == .any {
             switch scalar.string {

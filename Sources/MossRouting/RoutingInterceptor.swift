@@ -27,8 +27,8 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         self.logger = logger
     }
 
-    /// Registers who receives messages routed to functions (`"function"`) or the cloud (`"cloud"`). Without a handler
-    /// (no cloud configured) such messages are dropped, counted and logged.
+    /// Registers who receives messages routed to functions (`"function"`), pipelines (`"pipeline"`) or the cloud
+    /// (`"cloud"`). Without a handler (no cloud configured) such messages are dropped, counted and logged.
     public func handleEndpoints(of kind: String, with handler: @escaping @Sendable (BrokerMessage, RouteEndpoint) -> Void) {
         endpoints.withLock {
             $0[kind] = { message, target, taken in
@@ -79,6 +79,7 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         if name == "cloud" { return .cloud }
         if name == "GGShadowService" { return .shadow }
         if name.hasPrefix("function:") { return .function(String(name.dropFirst("function:".count))) }
+        if name.hasPrefix("pipeline:") { return .pipeline(String(name.dropFirst("pipeline:".count))) }
         return .device(name.hasPrefix("device:") ? String(name.dropFirst("device:".count)) : name)
     }
 
@@ -140,7 +141,7 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         guard let table = current, table.hasEndpointTargets else { return acknowledge() }
         let targets = table.targets(of: .device(client.identity), topic: message.topic).filter { target in
             switch target {
-            case .function, .cloud: true
+            case .function, .cloud, .pipeline: true
             case .device, .shadow: false
             }
         }
@@ -159,6 +160,7 @@ public final class RoutingInterceptor: BrokerInterceptor, Sendable {
         switch target {
         case .function: kind = "function"
         case .cloud: kind = "cloud"
+        case .pipeline: kind = "pipeline"
         case .device, .shadow: return taken()
         }
         if let handler = endpoints.withLock({ $0[kind] }) {

@@ -1,12 +1,13 @@
 import MossMQTT
 
 /// An endpoint of the routing table (ARCHITECTURE.md): a device (its thing name), a function (its name),
-/// the cloud, or the local shadow service.
+/// the cloud, the local shadow service, or a declarative pipeline (its id).
 public enum RouteEndpoint: Sendable, Hashable, CustomStringConvertible {
     case device(String)
     case function(String)
     case cloud
     case shadow
+    case pipeline(String)
 
     public var description: String {
         switch self {
@@ -14,6 +15,7 @@ public enum RouteEndpoint: Sendable, Hashable, CustomStringConvertible {
         case .function(let name): "function:\(name)"
         case .cloud: "cloud"
         case .shadow: "GGShadowService"
+        case .pipeline(let id): "pipeline:\(id)"
         }
     }
 }
@@ -54,7 +56,7 @@ public struct RoutingTable: Sendable, Hashable {
         self.byTarget = Dictionary(grouping: routes, by: \.target)
         self.hasEndpointTargets = routes.contains { route in
             switch route.target {
-            case .function, .cloud: true
+            case .function, .cloud, .pipeline: true
             case .device, .shadow: false
             }
         }

@@ -44,7 +44,7 @@ let fileRules: [RuleCase] = [
         rule: "top level is not a mapping",
         yaml: "- core\n",
         expected: [
-            "g.yaml:1:1: error: expected a mapping with keys $schema, core, devices, functions, subscriptions, resources, logging, defaultConfig, got a list"
+            "g.yaml:1:1: error: expected a mapping with keys $schema, core, devices, functions, subscriptions, resources, logging, defaultConfig, pipelines, got a list"
         ]
     ),
     RuleCase(
@@ -588,7 +588,7 @@ let subscriptionRules: [RuleCase] = [
         rule: "endpoint syntax",
         yaml: withSubscriptions(route("sensor", "a", "cloud")),
         expected: [
-            "g.yaml:11:21: error: subscriptions[0].source: \"sensor\" is not an endpoint; expected device:THING, function:NAME, cloud, shadow, GGShadowService, arn:aws:iot:us-east-1:000000000000:thing/THING or arn:aws:lambda:us-east-1:000000000000:function:NAME:VERSION"
+            "g.yaml:11:21: error: subscriptions[0].source: \"sensor\" is not an endpoint; expected device:THING, function:NAME, pipeline:ID, cloud, shadow, GGShadowService, arn:aws:iot:us-east-1:000000000000:thing/THING or arn:aws:lambda:us-east-1:000000000000:function:NAME:VERSION"
         ]
     ),
     RuleCase(

@@ -25,6 +25,23 @@ public struct AdminStatus: Codable, Sendable, Hashable {
     public var routing: RoutingCounters?
     /// The cloud connection, spool and shadow sync; absent when no cloud is configured.
     public var cloud: Cloud?
+    /// The deployed functions and their workers' states; absent when no group is deployed.
+    public var functions: [Function]?
+    /// The deployed group's pipelines; absent when no group is deployed.
+    public var pipelines: [PipelineStatus]?
+
+    /// A deployed function and the V1 health states of its workers (`NotStarted` when it has none).
+    public struct Function: Codable, Sendable, Hashable {
+        public var name: String
+        public var arn: String
+        public var workers: [String]
+
+        public init(name: String, arn: String, workers: [String]) {
+            self.name = name
+            self.arn = arn
+            self.workers = workers
+        }
+    }
 
     /// What `moss status` shows of the cloud.
     public struct Cloud: Codable, Sendable, Hashable {

@@ -246,6 +246,7 @@ final class CloudLink: Sendable {
                 if let (key, operation) = ShadowTopic.request(topic) {
                     shadows.submit(operation, key, payload: payload, origin: .mqtt)
                 }
+            case .pipeline: routing.offer(BrokerMessage(topic: topic, payload: ByteBuffer(bytes: payload)), to: target)
             case .device, .cloud: break
             }
         }

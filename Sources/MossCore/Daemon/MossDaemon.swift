@@ -107,6 +107,9 @@ public struct MossDaemon: Sendable {
             logger: resourcesLogger
         )
         let resourceCatalog = ResourceCatalog(installer: resourceInstaller)
+        var pipelinesLogger = logger
+        pipelinesLogger[metadataKey: "component"] = "pipelines"
+        let pipelines = PipelineRunner(shadows: shadows, logger: pipelinesLogger)
 
         var deploymentLogger = logger
         deploymentLogger[metadataKey: "component"] = "deployment"
@@ -129,6 +132,7 @@ public struct MossDaemon: Sendable {
                     code: FunctionCodeInstaller(root: dataDirectory.path + "/functions", limits: configuration.resources.limits),
                     inference: inference
                 ),
+                PipelinesStage(runner: pipelines, resources: resourceCatalog),
                 ResourcesCleanupStage(catalog: resourceCatalog),
             ],
             shadows: shadows,
@@ -149,6 +153,8 @@ public struct MossDaemon: Sendable {
         shadowPublisher.attach(broker, routing: routing)
         let functionRouting = FunctionRouting(host: functionHost, routing: routing, broker: broker, shadows: shadows)
         routing.handleEndpoints(of: "function") { message, target in functionRouting.deliver(message, to: target) }
+        routing.handleEndpoints(of: "pipeline") { message, target in pipelines.deliver(message, to: target) }
+        pipelines.attach { source, topic, payload in _ = functionRouting.publish(from: source, topic: topic, payload: payload) }
         cloud?.attach(broker: broker, functions: functionRouting)
         let ipc = IPCServer(
             host: functionHost,
@@ -180,7 +186,14 @@ public struct MossDaemon: Sendable {
                     deployedGroup: {
                         guard let summary = await deployments.summary() else { return nil }
                         return (summary, await deployments.deviceNames())
-                    }
+                    },
+                    functions: {
+                        let workers = await functionHost.health().workers
+                        return Dictionary(grouping: workers, by: \.functionARN).map { arn, workers in
+                            AdminStatus.Function(name: FunctionRouting.functionName(of: arn), arn: arn, workers: workers.map(\.state))
+                        }.sorted { $0.name < $1.name }
+                    },
+                    pipelines: { await pipelines.statuses() }
                 ),
                 ShadowRoutes(service: shadows),
                 DeploymentRoutes(manager: deployments),
@@ -206,6 +219,8 @@ public struct MossDaemon: Sendable {
             services: (cloud.map { [$0.spoolerService] } ?? []) + [
                 .init(service: broker),
                 .init(service: ShadowServiceRunner(service: shadows)),
+                // After the shadow service: pipelines stop before it does.
+                .init(service: pipelines),
             ] + (cloud?.services ?? []) + [
                 .init(service: FunctionsService(server: ipc, host: functionHost, port: configuration.functions.ipcPort, logger: functionsLogger)),
                 .init(service: admin),

@@ -54,6 +54,7 @@ struct RoutingStage: DeploymentStage {
         case .function(let name): .function(name)
         case .cloud: .cloud
         case .shadow: .shadow
+        case .pipeline(let id): .pipeline(id)
         }
     }
 

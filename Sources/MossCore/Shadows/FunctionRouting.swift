@@ -23,12 +23,15 @@ struct FunctionRouting: Sendable {
         Task { await host.invokeEvent(functionNamed: name, payload: payload, clientContext: context) }
     }
 
-    /// A function's publish: delivered to MQTT subscribers the routes allow, to other functions, and to the shadow
-    /// service when a route leads there.
+    /// A function's publish: delivered to MQTT subscribers the routes allow, to other functions, pipelines, the
+    /// cloud, and to the shadow service when a route leads there.
     func publish(from arn: String, topic: String, payload: [UInt8]) -> Bool {
+        publish(from: .function(Self.functionName(of: arn)), topic: topic, payload: payload)
+    }
+
+    /// A publish by a non-MQTT endpoint (a function or a pipeline), routed as the group's subscriptions say.
+    func publish(from source: RouteEndpoint, topic: String, payload: [UInt8]) -> Bool {
         guard (try? MQTTTopic.validateName(topic)) != nil else { return false }
-        let name = Self.functionName(of: arn)
-        let source = RouteEndpoint.function(name)
         broker.inject(
             BrokerMessage(topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce),
             from: RoutingInterceptor.endpointName(source)
@@ -42,7 +45,7 @@ struct FunctionRouting: Sendable {
                 if let (key, operation) = ShadowTopic.request(topic) {
                     shadows.submit(operation, key, payload: payload, origin: .mqtt)
                 }
-            case .cloud:
+            case .cloud, .pipeline:
                 routing.offer(BrokerMessage(topic: topic, payload: ByteBuffer(bytes: payload), qos: .atLeastOnce), to: target)
             case .device:
                 break  // through the broker above
