@@ -210,10 +210,24 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // `moss demo`: the tutorial's rain app on embedded defaults (its models and functions are resources).
+        .target(
+            name: "MossDemo",
+            dependencies: [
+                "MossCore",
+                "MossCloud",
+                "MossLogging",
+                "MossShadow",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Assets")]
+        ),
         .executableTarget(
             name: "moss",
             dependencies: [
                 "MossCore",
+                "MossDemo",
                 "MossResources",
                 "MossCloud",
                 "MossFunctions",

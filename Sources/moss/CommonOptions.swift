@@ -24,12 +24,28 @@ struct DataDirectoryOptions: ParsableArguments {
 /// Only the executable configures logging: once, to standard error at the level asked for, and for the daemon also
 /// to its system log file (which writes nothing until the daemon opens it in the data directory).
 enum LoggingBootstrap {
-    static func start(level: Logger.Level, systemLog: SystemLog? = nil) {
+    /// How much of the log goes to stderr besides the system log.
+    enum StandardError { case sameLevel, atLeast(Logger.Level), off }
+
+    static func start(level: Logger.Level, systemLog: SystemLog? = nil, standardError: StandardError = .sameLevel) {
         LoggingSystem.bootstrap { label in
+            var handlers: [any LogHandler] = []
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            guard let systemLog else { return handler }
-            return MultiplexLogHandler([handler, SystemLogHandler(label: label, log: systemLog, level: level)])
+            switch standardError {
+            case .sameLevel:
+                handler.logLevel = level
+                handlers.append(handler)
+            case .atLeast(let minimum):
+                handler.logLevel = max(level, minimum)
+                handlers.append(handler)
+            case .off: break
+            }
+            if let systemLog { handlers.append(SystemLogHandler(label: label, log: systemLog, level: level)) }
+            switch handlers.count {
+            case 0: return SwiftLogNoOpLogHandler()
+            case 1: return handlers[0]
+            default: return MultiplexLogHandler(handlers)
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ struct MossCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, StatusCommand.self, DeployCommand.self, DeploymentsCommand.self, RollbackCommand.self,
             ResetCommand.self, ShadowCommand.self, LogsCommand.self, LaunchFunctionCommand.self, CertsCommand.self, Infer.self,
-            ResourcesCommand.self,
+            ResourcesCommand.self, DemoCommand.self,
         ]
     )
 }

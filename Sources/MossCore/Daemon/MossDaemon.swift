@@ -9,7 +9,7 @@ import MossResources
 import MossRouting
 import MossShadow
 import MossStore
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// The composition root: opens the database, builds the broker and the admin API, and runs them in one
@@ -19,11 +19,19 @@ public struct MossDaemon: Sendable {
     private let logger: Logger
     /// The daemon's log file, opened here in the data directory (the executable's logging writes to it).
     private let systemLog: SystemLog?
+    /// Services that use the daemon from outside (`moss demo`'s simulator and view): started last, stopped first.
+    private let companions: [ServiceGroupConfiguration.ServiceConfiguration]
 
-    public init(configuration: CoreConfiguration, logger: Logger, systemLog: SystemLog? = nil) {
+    public init(
+        configuration: CoreConfiguration,
+        logger: Logger,
+        systemLog: SystemLog? = nil,
+        companions: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.systemLog = systemLog
+        self.companions = companions
     }
 
     public func run() async throws {
@@ -225,7 +233,7 @@ public struct MossDaemon: Sendable {
                 .init(service: FunctionsService(server: ipc, host: functionHost, port: configuration.functions.ipcPort, logger: functionsLogger)),
                 .init(service: admin),
                 .init(service: readiness),
-            ],
+            ] + companions,
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [.sigquit],
             logger: logger

@@ -54,14 +54,14 @@ actor PipelineInstance {
         let outcome = await shadows.perform(.get, ShadowKey(thing: thing), payload: [], origin: .api)
         guard case .accepted(let reply, _, _, _) = outcome else {
             if case .rejected(let error, _) = outcome, error.code == 404 {
-                return fail("the shadow of \(thing) does not exist yet")
+                return fail("the shadow of \(thing) does not exist yet", waiting: true)
             }
             return fail("reading the shadow of \(thing): \(String(decoding: outcome.reply, as: UTF8.self))")
         }
         let document = try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]
         let state = document?["state"] as? [String: Any]
         guard let reported = state?["reported"] as? [String: Any] else {
-            return fail("the shadow of \(thing) has no reported state yet")
+            return fail("the shadow of \(thing) has no reported state yet", waiting: true)
         }
         await run(on: reported, source: "the reported state of \(thing)")
     }
@@ -119,12 +119,14 @@ actor PipelineInstance {
         }
     }
 
-    private func fail(_ message: String) {
+    /// Counts a run that produced nothing. `waiting`: its input does not exist yet (a sensor that has not reported
+    /// since the group started), which is expected and logged quietly.
+    private func fail(_ message: String, waiting: Bool = false) {
         status.failures += 1
         status.lastError = message
         guard loggedError != message else { return }
         loggedError = message
-        logger.warning("Pipeline run failed", metadata: ["error": "\(message)"])
+        logger.log(level: waiting ? .info : .warning, waiting ? "Pipeline waiting for its input" : "Pipeline run failed", metadata: ["error": "\(message)"])
     }
 
     /// JSON numbers only: JSONSerialization gives booleans as NSNumbers too (of ObjC type `c`), but they are not readings.

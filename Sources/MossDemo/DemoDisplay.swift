@@ -1,0 +1,132 @@
+import Foundation
+import MossCore
+
+/// Shows the demo: a live view redrawn in place on a terminal, else one line per new prediction (text or JSON).
+struct DemoDisplay {
+    enum Mode { case live, lines, json }
+
+    let mode: Mode
+    let settings: DemoSettings
+    private var lastFunctionStamp: Double?
+    private var lastPipelineStamp: Double?
+    private var previous: (at: ContinuousClock.Instant, received: UInt64, sent: UInt64)?
+    private var rates = (received: 0.0, sent: 0.0)
+
+    init(mode: Mode, settings: DemoSettings) {
+        self.mode = mode
+        self.settings = settings
+    }
+
+    mutating func show(_ snapshot: DemoSnapshot, started: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        if let previous, now > previous.at {
+            let seconds = (now - previous.at) / .seconds(1)
+            rates = (
+                Double(snapshot.messagesReceived &- previous.received) / seconds,
+                Double(snapshot.messagesSent &- previous.sent) / seconds
+            )
+        }
+        previous = (now, snapshot.messagesReceived, snapshot.messagesSent)
+        switch mode {
+        case .live: Terminal.write(render(snapshot, uptime: now - started))
+        case .lines, .json: printNewPredictions(snapshot)
+        }
+    }
+
+    // MARK: Lines
+
+    private mutating func printNewPredictions(_ snapshot: DemoSnapshot) {
+        let newFunction = snapshot.function.map { $0.stamp != lastFunctionStamp } ?? false
+        let newPipeline = snapshot.pipeline.map { $0.stamp != lastPipelineStamp } ?? false
+        guard newFunction || newPipeline else { return }
+        lastFunctionStamp = snapshot.function?.stamp ?? lastFunctionStamp
+        lastPipelineStamp = snapshot.pipeline?.stamp ?? lastPipelineStamp
+        if mode == .json {
+            var line: [String: Any] = [
+                "time": Self.timestamp(), "newFunctionPrediction": newFunction, "newPipelinePrediction": newPipeline,
+                "shadow": snapshot.reported, "shadowVersion": snapshot.shadowVersion ?? 0,
+            ]
+            if let reading = snapshot.reading {
+                line["reading"] = ["number": reading.number, "raining": reading.reading.raining, "sent": reading.payload]
+            }
+            if let function = snapshot.function {
+                line["function"] = ["rain_prediction": function.rain, "rain_probability": function.probability]
+            }
+            if let pipeline = snapshot.pipeline {
+                line["pipeline"] = ["rain_prediction": pipeline.rain, "rain_probability": pipeline.probability, "runs": Int(pipeline.stamp)]
+            }
+            if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
+                Terminal.write(String(decoding: data, as: UTF8.self) + "\n")
+            }
+            return
+        }
+        var text = Self.clock() + "  " + Self.readings(snapshot.reported)
+        if let function = snapshot.function { text += "  │ function: " + Self.verdict(function) }
+        if let pipeline = snapshot.pipeline { text += "  │ pipeline: " + Self.verdict(pipeline) }
+        Terminal.write(text + "\n")
+    }
+
+    // MARK: Live view
+
+    private func render(_ snapshot: DemoSnapshot, uptime: Duration) -> String {
+        let bold = "\u{1B}[1m", dim = "\u{1B}[2m", reset = "\u{1B}[0m", clearLine = "\u{1B}[K"
+        var lines: [String] = []
+        let seconds = Int(uptime / .seconds(1))
+        lines.append("\(bold)Moss demo: the rain-prediction tutorial at the edge\(reset)    up \(seconds / 60)m \(String(format: "%02d", seconds % 60))s    Ctrl-C stops")
+        let ports = snapshot.listeners.map { "\($0.tls ? "MQTT/TLS" : "MQTT") \($0.host):\($0.port)" }.joined(separator: "  ")
+        lines.append("\(dim)data \(settings.dataDirectory)   \(ports)\(reset)")
+        lines.append("")
+        lines.append("\(bold)Sensor\(reset) \(DemoWorkspace.thing) (simulated BME680, mutual TLS, every \(Self.number(settings.readingInterval)) s on \(DemoGroup.readingsTopic))")
+        if let reading = snapshot.reading {
+            let age = Int((ContinuousClock.now - reading.at) / .seconds(1))
+            lines.append(
+                "  #\(reading.number)  \(Self.readings(reading.payload))   \(dim)\(age) s ago; the sky: \(reading.reading.raining ? "raining" : "dry")\(reset)"
+            )
+        } else {
+            lines.append("  \(snapshot.sensorConnected ? "connected, first reading soon" : "connecting …")")
+        }
+        lines.append("")
+        lines.append("\(bold)Local shadow\(reset) \(DemoWorkspace.thing), reported\(snapshot.shadowVersion.map { " (version \($0))" } ?? "")")
+        lines.append("  " + (snapshot.reported.isEmpty ? "no readings yet" : Self.readings(snapshot.reported)))
+        lines.append("")
+        lines.append("\(bold)Rain prediction\(reset) (standardiser → rain_predictor, threshold 0.5, every \(Self.number(settings.inferenceInterval)) s)")
+        lines.append("  Python function rain_inference (inference service): " + (snapshot.function.map(Self.verdict) ?? "waiting for readings"))
+        lines.append("  Declarative pipeline \(DemoGroup.pipeline) (no code):       " + (snapshot.pipeline.map(Self.verdict) ?? (snapshot.pipelineError.map { "waiting: \($0)" } ?? "waiting")))
+        lines.append("")
+        let functions = snapshot.functions.map { "\($0.name) \($0.workers.joined(separator: "/"))" }.joined(separator: " · ")
+        lines.append("\(bold)Functions\(reset) " + (functions.isEmpty ? "none (the pipeline runs alone)" : functions))
+        lines.append(
+            "\(bold)Broker\(reset) \(snapshot.clients) client\(snapshot.clients == 1 ? "" : "s") · "
+                + String(format: "%.1f msg/s in · %.1f msg/s out", rates.received, rates.sent)
+        )
+        lines.append("\(dim)Logs: \(settings.dataDirectory)/logs (moss logs system, moss logs function:NAME --data-dir \(settings.dataDirectory))\(reset)")
+        return "\u{1B}[H" + lines.map { $0 + clearLine }.joined(separator: "\n") + "\n\u{1B}[J"
+    }
+
+    // MARK: Formatting
+
+    private static func readings(_ values: [String: Double]) -> String {
+        let parts: [(String, String, String)] = [("temperature", "°C", "%.1f"), ("humidity", "%", "%.1f"), ("pressure", "hPa", "%.1f")]
+        return parts.compactMap { key, unit, format in
+            values[key].map { "\(key) \(String(format: format, $0)) \(unit)" }
+        }.joined(separator: "  ")
+    }
+
+    private static func verdict(_ prediction: DemoSnapshot.Prediction) -> String {
+        (prediction.rain == 1 ? "RAIN   " : "no rain") + String(format: " (p = %.3f)", prediction.probability)
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    private static func clock() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date())
+    }
+
+    private static func timestamp() -> String {
+        ISO8601DateFormatter().string(from: Date())
+    }
+}
