@@ -99,7 +99,7 @@ struct DemoDisplay {
             "\(bold)Broker\(reset) \(snapshot.clients) client\(snapshot.clients == 1 ? "" : "s") · "
                 + String(format: "%.1f msg/s in · %.1f msg/s out", rates.received, rates.sent)
         )
-        lines.append("\(dim)Logs: \(settings.dataDirectory)/logs (moss logs system, moss logs function:NAME --data-dir \(settings.dataDirectory))\(reset)")
+        lines.append("\(dim)Logs: moss logs system|function:republisher|function:rain_inference --data-dir \(settings.dataDirectory)\(reset)")
         return "\u{1B}[H" + lines.map { $0 + clearLine }.joined(separator: "\n") + "\n\u{1B}[J"
     }
 

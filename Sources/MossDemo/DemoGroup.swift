@@ -88,7 +88,7 @@ struct DemoGroup {
                     source: device:\(thing)
                     subject: \(Self.readingsTopic)
                     target: pipeline:\(Self.pipeline)
-                # No greengrasssdk, so no functions: the pipeline reads the sensor's messages itself.
+                # No Python functions here: the pipeline reads the sensor's messages itself.
                 pipelines:
                   - id: \(Self.pipeline)
                     input: {fields: [pressure, temperature, humidity]}

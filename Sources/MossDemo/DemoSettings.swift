@@ -12,6 +12,9 @@ public struct DemoSettings: Sendable {
     public var seed: UInt64 = 1
     /// Sync the sensor's shadow with AWS IoT (needs the cloud in the core configuration).
     public var cloud = false
+    /// No Python functions: the declarative pipeline alone, reading the sensor's messages (what the demo also does
+    /// when greengrasssdk cannot be installed).
+    public var pipelineOnly = false
 
     public init() {}
 }

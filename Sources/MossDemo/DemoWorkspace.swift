@@ -28,7 +28,7 @@ struct DemoWorkspace {
         try manager.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         try makeCertificates()
         try copyAssets()
-        let functions = installGreengrassSDK()
+        let functions = settings.pipelineOnly ? false : installGreengrassSDK()
         let groupFile = demo + "/group.yaml"
         let group = DemoGroup(
             demoDirectory: demo,

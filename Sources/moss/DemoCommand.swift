@@ -31,6 +31,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per new prediction instead of the view.")
     var json = false
 
+    @Flag(help: "No Python functions: the declarative pipeline alone, on the sensor's messages.")
+    var pipelineOnly = false
+
     @Option(help: "Plain MQTT port (default 1883, or a free one when it is taken).")
     var mqttPort: Int?
 
@@ -75,6 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
         var settings = DemoSettings()
         settings.dataDirectory = dataDirectory
         settings.cloud = cloud
+        settings.pipelineOnly = pipelineOnly
         settings.readingInterval = readingInterval
         settings.inferenceInterval = inferenceInterval
         settings.weatherCycle = weatherCycle
