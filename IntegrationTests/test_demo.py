@@ -29,10 +29,11 @@ class Demo:
 
     def __init__(self, binary: Path, data_dir: Path, *arguments: str):
         self.data_dir = data_dir
+        # A relative --data-dir, as a newcomer types it.
         self.process = subprocess.Popen(
-            [str(binary), "demo", "--json", "--data-dir", str(data_dir), "--mqtt-port", "0", "--mqtts-port", "0",
+            [str(binary), "demo", "--json", "--data-dir", data_dir.name, "--mqtt-port", "0", "--mqtts-port", "0",
              "--reading-interval", "0.2", "--weather-cycle", "8", *arguments],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=data_dir.parent,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.text: list[str] = []

@@ -18,7 +18,10 @@ public enum MossDemo {
             configuration: configuration,
             logger: logger,
             systemLog: systemLog,
-            companions: [.init(service: demo)]
+            // The demo ending (a refused deployment) stops the daemon gracefully, as Ctrl-C does.
+            companions: [
+                .init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+            ]
         ).run()
         say(
             "Stopped. \(settings.dataDirectory) keeps the group, the shadow, the models and the logs "

@@ -70,6 +70,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try config.map { try CoreConfiguration.load(file: $0) } ?? CoreConfiguration()
+        // Absolute: the group file's path goes to the daemon, which resolves nothing against the caller's directory.
+        let dataDirectory = URL(fileURLWithPath: self.dataDirectory).standardizedFileURL.path
         configuration.dataDirectory = dataDirectory
         configuration.mqtt.port = mqttPort ?? (PortProbe.isFree(1883, on: configuration.mqtt.bind) ? 1883 : 0)
         configuration.mqtt.tlsPort = mqttsPort ?? (PortProbe.isFree(8883, on: configuration.mqtt.bind) ? 8883 : 0)

@@ -48,22 +48,28 @@ actor PipelineInstance {
 
     func countDropped() { status.dropped += 1 }
 
-    /// Runs once on the shadow's reported state (a pipeline with a shadow input, on its interval).
-    func runOnShadow() async {
-        guard let thing = definition.input.shadow else { return }
+    /// Runs once on the shadow's reported state (a pipeline with a shadow input, on its interval). False while that
+    /// input does not exist yet.
+    @discardableResult
+    func runOnShadow() async -> Bool {
+        guard let thing = definition.input.shadow else { return true }
         let outcome = await shadows.perform(.get, ShadowKey(thing: thing), payload: [], origin: .api)
         guard case .accepted(let reply, _, _, _) = outcome else {
             if case .rejected(let error, _) = outcome, error.code == 404 {
-                return fail("the shadow of \(thing) does not exist yet", waiting: true)
+                fail("the shadow of \(thing) does not exist yet", waiting: true)
+                return false
             }
-            return fail("reading the shadow of \(thing): \(String(decoding: outcome.reply, as: UTF8.self))")
+            fail("reading the shadow of \(thing): \(String(decoding: outcome.reply, as: UTF8.self))")
+            return true
         }
         let document = try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]
         let state = document?["state"] as? [String: Any]
         guard let reported = state?["reported"] as? [String: Any] else {
-            return fail("the shadow of \(thing) has no reported state yet", waiting: true)
+            fail("the shadow of \(thing) has no reported state yet", waiting: true)
+            return false
         }
         await run(on: reported, source: "the reported state of \(thing)")
+        return true
     }
 
     /// Runs once on a message routed to the pipeline: a JSON object holding the input fields.

@@ -96,10 +96,13 @@ final class PipelineRunner: Service, Sendable {
         )
         if definition.input.shadow != nil {
             let interval = Duration.milliseconds(Int64(((definition.every ?? GroupDefinition.Pipeline.defaultInterval) * 1000).rounded()))
+            // While the shadow has no input yet (a group just deployed), look again within a second rather than a
+            // whole interval later.
+            let waitingInterval = min(interval, .seconds(1))
             let task = Task {
                 while !Task.isCancelled {
-                    await instance.runOnShadow()
-                    try? await Task.sleep(for: interval)
+                    let ran = await instance.runOnShadow()
+                    try? await Task.sleep(for: ran ? interval : waitingInterval)
                 }
             }
             return Running(instance: instance, task: task, messages: nil)
