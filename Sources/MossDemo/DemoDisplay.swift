@@ -60,10 +60,14 @@ struct DemoDisplay {
             }
             return
         }
-        var text = Self.clock() + "  " + Self.readings(snapshot.reported)
-        if let function = snapshot.function { text += "  │ function: " + Self.verdict(function) }
-        if let pipeline = snapshot.pipeline { text += "  │ pipeline: " + Self.verdict(pipeline) }
-        Terminal.write(text + "\n")
+        // One line per new prediction, naming who made it, with the shadow state it saw.
+        let readings = Self.readings(snapshot.reported)
+        if newFunction, let function = snapshot.function {
+            Terminal.write(Self.clock() + "  " + readings + "  →  function rain_inference: " + Self.verdict(function) + "\n")
+        }
+        if newPipeline, let pipeline = snapshot.pipeline {
+            Terminal.write(Self.clock() + "  " + readings + "  →  pipeline rain-native:    " + Self.verdict(pipeline) + "\n")
+        }
     }
 
     // MARK: Live view

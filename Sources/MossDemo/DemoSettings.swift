@@ -6,7 +6,7 @@ public struct DemoSettings: Sendable {
     /// Seconds between predictions, for the function and the pipeline alike (the tutorial's: 10).
     public var inferenceInterval: Double = 10
     /// Seconds for one dry → rain → dry weather cycle.
-    public var weatherCycle: Double = 240
+    public var weatherCycle: Double = 120
     /// The sensor stops after this many readings (nil: never), so that both predictors end on the same state.
     public var readingLimit: Int?
     public var seed: UInt64 = 1

@@ -15,9 +15,13 @@ struct Weather: Sendable {
         self.random = SeededRandom(seed: seed)
     }
 
-    /// Wetness in [0, 1] at `elapsed` seconds: starts dry, is wettest half a cycle later.
+    /// Where in the cycle a demo starts (radians): dry, but clouding over, so that the first rain comes an eighth of a
+    /// cycle in (15 s at the default 2 minutes) and whoever watches sees the prediction change.
+    static let startingPhase = 1.0
+
+    /// Wetness in [0, 1] at `elapsed` seconds: a cosine over the cycle; it rains while it is at least 0.6 (44 % of it).
     func wetness(at elapsed: Double) -> Double {
-        0.5 - 0.5 * cos(2 * Double.pi * elapsed / cycle)
+        0.5 - 0.5 * cos(Self.startingPhase + 2 * Double.pi * elapsed / cycle)
     }
 
     func isRaining(at elapsed: Double) -> Bool { wetness(at: elapsed) >= Self.rainThreshold }

@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
     var inferenceInterval = 10.0
 
     @Option(help: "Seconds for one dry → rain → dry weather cycle.")
-    var weatherCycle = 240.0
+    var weatherCycle = 120.0
 
     @Option(help: "Stop the sensor after this many readings (default: never).")
     var readings: Int?
