@@ -12,7 +12,8 @@ Both keep the tutorial models' structure and signature names, so the tutorial's 
 and Moss's engine runs them with the ops it supports for the tutorial's own models.
 
 Run in a throwaway venv (never committed):
-    python3 -m venv /tmp/moss-demo-models && /tmp/moss-demo-models/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0
+    python3 -m venv /tmp/moss-demo-models && /tmp/moss-demo-models/bin/pip install tensorflow-cpu==2.21.0
+    /tmp/moss-demo-models/bin/pip install --no-deps tf-keras==2.21.0   # its dependency would add the full tensorflow
     /tmp/moss-demo-models/bin/python scripts/demo/train_models.py Sources/MossDemo/Assets/models
 The output is deterministic: fixed seeds, one CPU thread, deterministic ops, and zip entries with a fixed time and mode
 (with fingerprint.pb's random uuid replaced by one derived from the model's hashes, the zips are the same bytes on every
