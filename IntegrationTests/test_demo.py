@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_moss
+from cloud_helpers import cloud  # noqa: F401 (fixture)
+from conftest import run_moss, wait_until
 
 pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
 
@@ -132,3 +133,23 @@ def test_without_functions_the_pipeline_alone_predicts_from_the_sensors_messages
     finally:
         code = demo.stop()
     assert code == 0
+
+
+def test_with_the_cloud_the_sensors_shadow_and_predictions_reach_aws_iot(cloud, moss_binary: Path, workspace: Path):
+    cloud.moto.create_thing("bme680-sensor")
+    config = workspace / "moss.yaml"
+    config.write_text(cloud.config())
+    demo = Demo(moss_binary, workspace / "demo", "--pipeline-only", "--cloud", "--config", str(config))
+    try:
+        def cloud_reported():
+            shadow = cloud.moto.shadow("bme680-sensor") or {}
+            return shadow.get("state", {}).get("reported", {})
+
+        reported = wait_until(
+            lambda: (r := cloud_reported()).get("pipeline_rain_prediction") is not None and r,
+            "the pipeline's prediction is in AWS IoT's shadow", timeout=60,
+        )
+        assert 0.0 <= reported["pipeline_rain_probability"] <= 1.0
+    finally:
+        code = demo.stop()
+    assert code == 0, "".join(demo.text) + demo.process.stderr.read()

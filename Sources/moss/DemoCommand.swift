@@ -70,6 +70,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try config.map { try CoreConfiguration.load(file: $0) } ?? CoreConfiguration()
+        if cloud && configuration.cloud.endpoint == nil {
+            throw ValidationError("--cloud: \(config ?? "the configuration") has no cloud.endpoint (see docs/cloud.md)")
+        }
         // Absolute: the group file's path goes to the daemon, which resolves nothing against the caller's directory.
         let dataDirectory = URL(fileURLWithPath: self.dataDirectory).standardizedFileURL.path
         configuration.dataDirectory = dataDirectory
