@@ -67,6 +67,25 @@ enum StatusTable {
                 let why = status.cloud == nil ? " (routed to cloud, which is not configured)" : ""
                 lines.append("Routing: \(routing.refused) refused, \(routing.undeliverable) undeliverable\(why)")
             }
+            if let functions = status.functions, !functions.isEmpty {
+                lines.append("Functions")
+                lines += table(header: ["NAME", "WORKERS"], rows: functions.map { [$0.name, $0.workers.joined(separator: ", ")] })
+            }
+            if let pipelines = status.pipelines, !pipelines.isEmpty {
+                lines.append("Pipelines")
+                let now = Date().timeIntervalSince1970
+                lines += table(
+                    header: ["ID", "INPUT", "OUTPUT", "RUNS", "FAILED", "DROPPED", "LAST", "LAST RESULT", "ERROR"],
+                    rows: pipelines.map {
+                        [
+                            $0.id, $0.input, $0.output, String($0.runs), String($0.failures), String($0.dropped),
+                            $0.lastRunAt.map { duration(now - $0) + " ago" } ?? "never",
+                            $0.lastResult.map { $0.map { String(format: "%g", $0) }.joined(separator: ", ") } ?? "-",
+                            $0.lastError ?? "",
+                        ]
+                    }
+                )
+            }
         } else {
             lines.append("Group: none deployed (an ordinary broker)")
         }
