@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,49 +16,9 @@ from broker_helpers import PahoClient
 from cloud_helpers import cloud, cloud_status, deploy  # noqa: F401 (fixture)
 from conftest import start_moss, wait_until
 from function_helpers import functions_config, make_readable, write_function
-from tutorial_seed import seed_republisher
+from tutorial_seed import lay_out_republisher, republisher_group
 
 OUTAGE_SECONDS = 60
-
-
-def group(thermal: Path) -> str:
-    return f"""\
-core:
-  thingName: rain-gateway
-devices:
-  - thingName: bme680-sensor
-    syncShadow: true
-functions:
-  - id: repub
-    name: repub
-    runtime: python3.11
-    handler: greengrass_repub_lambda.function_handler
-    code: repub
-    timeout: 30
-    accessSysfs: true
-    isolationMode: GreengrassContainer
-    environment:
-      variables:
-        THING_NAME: bme680-sensor
-    resourceAccessPolicies:
-      - resourceId: thermal
-        permission: ro
-resources:
-  - id: thermal
-    name: thermal
-    localVolume:
-      sourcePath: {thermal}
-      destinationPath: /sys/class/thermal
-subscriptions:
-  - id: readings
-    source: device:bme680-sensor
-    subject: bme680/readings
-    target: function:repub
-  - id: readings-to-cloud
-    source: device:bme680-sensor
-    subject: bme680/readings
-    target: cloud
-"""
 
 
 def local_reported(moss) -> dict | None:
@@ -80,19 +39,14 @@ def test_the_tutorial_syncs_its_sensor_shadow_and_survives_a_minute_without_the_
     if os.geteuid() != 0:
         pytest.skip("the tutorial's function runs in a container, which needs root (mount namespaces)")
     # Laid out as on a gateway: code (with the greengrasssdk it ships) readable by the functions' unprivileged user.
-    write_function(workspace, "repub", seed_republisher())
-    (workspace / "repub" / "repub.py").rename(workspace / "repub" / "greengrass_repub_lambda.py")
-    thermal = workspace / "thermal"
-    (thermal / "thermal_zone0").mkdir(parents=True)
-    (thermal / "thermal_zone0" / "temp").write_text("45000\n")  # the VM has no thermal zone: the function reads 45 °C
-    make_readable(thermal)
+    thermal = lay_out_republisher(workspace, write_function, make_readable)
     cloud.moto.create_thing("bme680-sensor")
     config = workspace / "moss.yaml"
     config.write_text(cloud.config() + functions_config())
     moss = start_moss(moss_binary, workspace / "data", "--config", str(config))
     sensor = None
     try:
-        deploy(moss, workspace / "group.yaml", group(thermal))
+        deploy(moss, workspace / "group.yaml", republisher_group(thermal, sync_shadow=True, to_cloud=True))
         wait_until(lambda: cloud_status(moss)["connection"]["state"] == "connected", "connected to the cloud", timeout=20)
         app = cloud.app("weather-app", clean=False)
         app.subscribe("bme680/readings", qos=1)

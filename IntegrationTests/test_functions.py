@@ -17,7 +17,7 @@ import pytest
 from broker_helpers import Clients
 from conftest import start_moss, wait_until
 from function_helpers import functions_config, make_readable, write_function
-from tutorial_seed import seed_republisher
+from tutorial_seed import lay_out_republisher, republisher_group
 
 greengrasssdk = pytest.importorskip("greengrasssdk", reason="pip install greengrasssdk==1.6.1 (scripts/test.sh does)")
 
@@ -160,47 +160,8 @@ def test_the_tutorials_republisher_runs_unmodified_in_a_container(moss_binary, w
     one; the function writes the compensated reading into the local shadow."""
     if os.geteuid() != 0:
         pytest.skip("container mode needs root (mount namespaces)")
-    write_function(workspace, "repub", "")
-    (workspace / "repub" / "repub.py").unlink()
-    (workspace / "repub" / "greengrass_repub_lambda.py").write_text(seed_republisher())
-    thermal = workspace / "thermal"
-    (thermal / "thermal_zone0").mkdir(parents=True)
-    (thermal / "thermal_zone0" / "temp").write_text("45000\n")
-    make_readable(workspace)
-    (workspace / "group.yaml").write_text(
-        f"""\
-core:
-  thingName: rain-gateway
-devices:
-  - thingName: bme680-sensor
-functions:
-  - id: repub
-    name: repub
-    runtime: python3.11
-    handler: greengrass_repub_lambda.function_handler
-    code: repub
-    timeout: 30
-    accessSysfs: true
-    isolationMode: GreengrassContainer
-    environment:
-      variables:
-        THING_NAME: bme680-sensor
-    resourceAccessPolicies:
-      - resourceId: thermal
-        permission: ro
-resources:
-  - id: thermal
-    name: thermal
-    localVolume:
-      sourcePath: {thermal}
-      destinationPath: /sys/class/thermal
-subscriptions:
-  - id: readings
-    source: device:bme680-sensor
-    subject: bme680/readings
-    target: function:repub
-"""
-    )
+    thermal = lay_out_republisher(workspace, write_function, make_readable)
+    (workspace / "group.yaml").write_text(republisher_group(thermal))
     (workspace / "moss.yaml").write_text(functions_config())
     moss = start_moss(moss_binary, workspace / "data", "--config", str(workspace / "moss.yaml"))
     clients = Clients(moss.mqtt_port)
