@@ -472,6 +472,34 @@ AVX2 static void pointwise_nhwc_avx2(const float *packed, const float *x, float 
     }
 }
 
+AVX2 static void row_times_matrix_avx2(const float *a, const float *b, long ldb, int k, int n, float alpha, float beta, float *c) {
+    int j0 = 0;
+    for (; j0 + 64 <= n; j0 += 64) {
+        __m256 acc[8];
+        for (int v = 0; v < 8; v++) acc[v] = _mm256_setzero_ps();
+        for (int p = 0; p < k; p++) {
+            const __m256 x = _mm256_broadcast_ss(a + p);
+            const float *row = b + (size_t)p * ldb + j0;
+            for (int v = 0; v < 8; v++) acc[v] = _mm256_fmadd_ps(x, _mm256_loadu_ps(row + v * 8), acc[v]);
+        }
+        for (int v = 0; v < 8; v++) {
+            __m256 r = _mm256_mul_ps(_mm256_set1_ps(alpha), acc[v]);
+            if (beta != 0.0f) r = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c + j0 + v * 8), r);
+            _mm256_storeu_ps(c + j0 + v * 8, r);
+        }
+    }
+    for (; j0 < n; j0 += 8) {
+        const int count = n - j0 < 8 ? n - j0 : 8;
+        const __m256i mask = first_lanes(count);
+        __m256 acc = _mm256_setzero_ps();
+        for (int p = 0; p < k; p++)
+            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(a + p), _mm256_maskload_ps(b + (size_t)p * ldb + j0, mask), acc);
+        __m256 r = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+        if (beta != 0.0f) r = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(c + j0, mask), r);
+        _mm256_maskstore_ps(c + j0, mask, r);
+    }
+}
+
 static int has_avx2(void) {
     static atomic_int cached = -1;
     int supported = atomic_load(&cached);
@@ -582,6 +610,17 @@ void moss_clip(const float *x, float *y, long count, float low, float high) {
     }
 #endif
     clip_generic(x, y, count, low, high);
+}
+
+int moss_row_times_matrix(const float *a, const float *b, long ldb, int k, int n, float alpha, float beta, float *c) {
+#ifdef MOSS_X86
+    if (has_avx2()) {
+        row_times_matrix_avx2(a, b, ldb, k, n, alpha, beta, c);
+        return 1;
+    }
+#endif
+    (void)a, (void)b, (void)ldb, (void)k, (void)n, (void)alpha, (void)beta, (void)c;
+    return 0;
 }
 
 const char *moss_kernels_variant(void) { return has_avx2() ? "avx2" : "generic"; }

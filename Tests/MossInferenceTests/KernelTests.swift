@@ -96,6 +96,30 @@ import Testing
         }
     }
 
+    /// One row times a matrix (a classifier at batch 1) takes the C row kernel: 64-column blocks and a masked tail.
+    @Test func rowTimesMatrix() throws {
+        var random = SeededGenerator(seed: 5)
+        let a = random.tensor([1, 300])
+        let b = random.tensor([300, 141])
+        let got = try run(.matMul(transposeA: false, transposeB: false), inputs: [a, b])[0]
+        #expect(got.shape == [1, 141])
+        for q in 0..<141 {
+            var sum: Float = 0
+            for r in 0..<300 { sum += a[[0, r]] * b[[r, q]] }
+            #expect(abs(got[[0, q]] - sum) < 1e-4)
+        }
+        let c = random.tensor([141])
+        let gemm = try run(
+            .gemm(alpha: 0.5, beta: 2, transposeA: false, transposeB: false),
+            inputs: [a, b, c]
+        )[0]
+        for q in [0, 63, 64, 127, 128, 140] {
+            var sum: Float = 0
+            for r in 0..<300 { sum += a[[0, r]] * b[[r, q]] }
+            #expect(abs(gemm[[0, q]] - (0.5 * sum + 2 * c[[q]])) < 1e-4)
+        }
+    }
+
     struct ConvolutionCase: Sendable, CustomTestStringConvertible {
         var x: [Int]
         var w: [Int]

@@ -47,6 +47,11 @@ long moss_pointwise_nhwc_packed_count(int k, int n);
 void moss_pointwise_nhwc_pack(const float *w, const float *bias, int k, int n, float *packed);
 void moss_pointwise_nhwc(const float *packed, const float *x, float *y, int m, int k, int n, float low, float high);
 
+/// A row vector times a matrix, c[n] = alpha · (a[k] · B[k][n]) + beta · c[n] with B row-major (leading dimension
+/// ldb): a classifier layer at batch 1, where a general SGEMM would repack all of B on every call. B is read once,
+/// 64 columns at a time. Returns 0 (and does nothing) when the CPU has no vector variant.
+int moss_row_times_matrix(const float *a, const float *b, long ldb, int k, int n, float alpha, float beta, float *c);
+
 /// y[i] = min(max(x[i], low), high); x may equal y.
 void moss_clip(const float *x, float *y, long count, float low, float high);
 
