@@ -16,6 +16,13 @@ func now() -> Double {
     return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
 }
 
+/// CPU time of the whole process (every thread): on a loaded machine it leaves out the time spent waiting for a core.
+func cpuNow() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted[sorted.count / 2]
@@ -116,14 +123,23 @@ func model(path: String, shapes: [String: [Int]], repeats: Int) throws {
     }
     prepared.run()
     var times: [Double] = []
+    var cpuTimes: [Double] = []
     for _ in 0..<repeats {
         let start = now()
+        let cpuStart = cpuNow()
         prepared.run()
+        cpuTimes.append(cpuNow() - cpuStart)
         times.append(now() - start)
     }
+    // A fingerprint of the first output, to compare with another engine on the same input.
+    let output = prepared.outputBuffer(prepared.outputNames[0])!
+    let head = output.prefix(4).map { String($0) }.joined(separator: ", ")
+    let argmax = output.indices.max { output[$0] < output[$1] } ?? 0
     json([
         ("benchmark", quoted("model")), ("engine", quoted("moss")), ("path", quoted(path)),
+        ("output_head", "[\(head)]"), ("output_argmax", String(argmax)),
         ("ms_p50", String(median(times) * 1e3)), ("ms_min", String(times.min()! * 1e3)),
+        ("cpu_ms_p50", String(median(cpuTimes) * 1e3)), ("cpu_ms_min", String(cpuTimes.min()! * 1e3)),
         ("load_ms", String(loadSeconds * 1e3)),
         ("blas", quoted(OpenBLAS.loadedPath ?? "none")),
     ])

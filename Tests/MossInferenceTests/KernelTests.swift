@@ -96,6 +96,30 @@ import Testing
         }
     }
 
+    /// One row times a matrix (a classifier at batch 1) takes the C row kernel: 64-column blocks and a masked tail.
+    @Test func rowTimesMatrix() throws {
+        var random = SeededGenerator(seed: 5)
+        let a = random.tensor([1, 300])
+        let b = random.tensor([300, 141])
+        let got = try run(.matMul(transposeA: false, transposeB: false), inputs: [a, b])[0]
+        #expect(got.shape == [1, 141])
+        for q in 0..<141 {
+            var sum: Float = 0
+            for r in 0..<300 { sum += a[[0, r]] * b[[r, q]] }
+            #expect(abs(got[[0, q]] - sum) < 1e-4)
+        }
+        let c = random.tensor([141])
+        let gemm = try run(
+            .gemm(alpha: 0.5, beta: 2, transposeA: false, transposeB: false),
+            inputs: [a, b, c]
+        )[0]
+        for q in [0, 63, 64, 127, 128, 140] {
+            var sum: Float = 0
+            for r in 0..<300 { sum += a[[0, r]] * b[[r, q]] }
+            #expect(abs(gemm[[0, q]] - (0.5 * sum + 2 * c[[q]])) < 1e-4)
+        }
+    }
+
     struct ConvolutionCase: Sendable, CustomTestStringConvertible {
         var x: [Int]
         var w: [Int]
@@ -172,6 +196,75 @@ import Testing
             )
             let gotNHWC = try run(.convolution(nhwc), inputs: [permuted(x, [0, 2, 3, 1]), filter, bias])[0]
             #expect(maxDifference(gotNHWC, permuted(expected, [0, 2, 3, 1])) < 1e-4)
+        }
+    }
+
+    /// Convolutions with constant weights and a fused clamp: the 1×1 case takes the packed C micro-kernels (tiles of
+    /// 6×16 with row and column remainders), the depthwise 3×3 case its specialised kernels; both layouts, against
+    /// the reference followed by the clamp.
+    static let fusedConvolutions: [ConvolutionCase] = [
+        .init(x: [1, 5, 4, 4], w: [7, 5, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
+        .init(x: [2, 33, 7, 5], w: [20, 33, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
+        .init(x: [1, 16, 9, 9], w: [24, 16, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
+        .init(x: [1, 8, 3, 2], w: [9, 8, 1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1),
+        .init(x: [1, 16, 19, 21], w: [16, 1, 3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 16),
+        .init(x: [2, 8, 20, 23], w: [8, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 1, 1], group: 8),
+        .init(x: [1, 8, 17, 17], w: [8, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], group: 8),
+        .init(x: [1, 24, 6, 5], w: [24, 1, 3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 0, 1, 2], group: 24),
+    ]
+
+    @Test(arguments: fusedConvolutions)
+    func constantWeightsWithClamp(_ c: ConvolutionCase) throws {
+        var random = SeededGenerator(seed: 9)
+        let x = random.tensor(c.x)
+        let w = random.tensor(c.w)
+        let bias = random.tensor([c.w[0]])
+        let clamp: ClosedRange<Float> = -0.25...0.5
+        let reference = referenceConvolution(
+            x: x,
+            w: w,
+            bias: bias,
+            strides: c.strides,
+            dilations: c.dilations,
+            pads: c.pads,
+            group: c.group
+        )
+        let expected = Tensor(
+            shape: reference.shape,
+            floats: reference.floats!.map { Swift.min(Swift.max($0, clamp.lowerBound), clamp.upperBound) }
+        )
+        for generic in [false, true] {
+            moss_kernels_force_generic(generic ? 1 : 0)
+            defer { moss_kernels_force_generic(0) }
+            let nchw = Operator.Convolution(
+                layout: .nchw,
+                filterLayout: .oihw,
+                strides: c.strides,
+                dilations: c.dilations,
+                padding: .explicit(c.pads),
+                group: c.group,
+                clamp: clamp
+            )
+            let got = try run(.convolution(nchw), inputs: [x], constants: [1: w, 2: bias])[0]
+            #expect(maxDifference(got, expected) < 1e-4, "NCHW, generic: \(generic)")
+
+            let depthwise = c.group > 1
+            let filter = depthwise ? permuted(w, [2, 3, 0, 1]) : permuted(w, [2, 3, 1, 0])
+            let nhwc = Operator.Convolution(
+                layout: .nhwc,
+                filterLayout: depthwise ? .hwim : .hwio,
+                strides: c.strides,
+                dilations: c.dilations,
+                padding: .explicit(c.pads),
+                group: 1,
+                clamp: clamp
+            )
+            let gotNHWC = try run(
+                .convolution(nhwc),
+                inputs: [permuted(x, [0, 2, 3, 1])],
+                constants: [1: filter, 2: bias]
+            )[0]
+            #expect(maxDifference(gotNHWC, permuted(expected, [0, 2, 3, 1])) < 1e-4, "NHWC, generic: \(generic)")
         }
     }
 

@@ -161,7 +161,8 @@ enum Planner {
                 outputs: node.outputs.map { pointer($0)! },
                 outputShapes: node.outputs.map { shapes[$0]! },
                 statics: statics,
-                scratch: scratchOffsets[index].map { arena.base + $0.offset }
+                scratch: scratchOffsets[index].map { arena.base + $0.offset },
+                constant: node.inputs.map { value in value.map { known[$0] != nil || known[root[$0]] != nil } ?? false }
             )
             do {
                 if let kernel = try KernelFactory.makeKernel(node.op, context) { kernels.append(kernel) }

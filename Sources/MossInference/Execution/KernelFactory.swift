@@ -7,6 +7,11 @@ struct KernelContext {
     var outputShapes: [[Int]]
     var statics: [Int: Tensor]
     var scratch: UnsafeMutablePointer<Float>?
+    /// Whether each input's value is fixed when the plan is made (a constant or a view of one), so a kernel may
+    /// repack it once.
+    var constant: [Bool] = []
+
+    func isConstant(_ index: Int) -> Bool { index < constant.count && constant[index] }
 
     func input(_ index: Int) -> UnsafePointer<Float>? {
         index < inputs.count ? inputs[index].map { UnsafePointer($0) } : nil
@@ -129,7 +134,8 @@ enum KernelFactory {
                 bias: context.input(2),
                 out: out,
                 outShape: outShape,
-                scratch: context.scratch
+                scratch: context.scratch,
+                constantWeights: context.isConstant(1) && (context.input(2) == nil || context.isConstant(2))
             )
 
         case .batchNormalization(let epsilon, let layout):

@@ -3,6 +3,7 @@ extension Graph {
     /// fuses a following Relu, Relu6 or constant Clip into the convolution, when the convolution's output has no
     /// other use. Saves a full pass over each activation; the arithmetic is the same up to rounding.
     mutating func fuseConvolutions() {
+        fusePadsIntoConvolutions()
         var uses: [Int: Int] = [:]
         for node in nodes { for case let value? in node.inputs { uses[value, default: 0] += 1 } }
         for output in outputs { uses[output.value, default: 0] += 1 }
@@ -33,6 +34,55 @@ extension Graph {
             nodes[convolutionIndex].op = .convolution(conv)
             nodes[convolutionIndex].outputs = node.outputs
             for output in node.outputs { producer[output] = convolutionIndex }
+            removed.insert(index)
+        }
+        nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Folds a zero Pad of the spatial axes into the explicit padding of the convolution that is its only use
+    /// (Keras pads before its stride-2 depthwise layers): saves a copy of the activation.
+    private mutating func fusePadsIntoConvolutions() {
+        var uses: [Int: Int] = [:]
+        for node in nodes { for case let value? in node.inputs { uses[value, default: 0] += 1 } }
+        for output in outputs { uses[output.value, default: 0] += 1 }
+        var consumer: [Int: Int] = [:]
+        for (index, node) in nodes.enumerated() { if let first = node.inputs.first ?? nil { consumer[first] = index } }
+        var removed = Set<Int>()
+        for (index, node) in nodes.enumerated() {
+            guard case .pad(.constant, let format) = node.op, node.outputs.count == 1, let padded = node.outputs.first,
+                uses[padded] == 1, let convolutionIndex = consumer[padded],
+                case .convolution(var conv) = nodes[convolutionIndex].op, nodes[convolutionIndex].inputs[0] == padded,
+                node.inputs.count >= 2, let paddingsValue = node.inputs[1],
+                let paddings = constants[paddingsValue]?.integers
+            else { continue }
+            if node.inputs.count > 2, let value = node.inputs[2] {
+                guard let tensor = constants[value], tensor.elementCount == 1, tensor.doubles[0] == 0 else { continue }
+            }
+            if node.inputs.count > 3, node.inputs[3] != nil { continue }
+            guard
+                let (begins, ends) = try? ShapeInference.padAmounts(
+                    format: format,
+                    rank: 4,
+                    paddings: paddings,
+                    axes: nil
+                )
+            else { continue }
+            let spatial = conv.layout == .nchw ? [2, 3] : [1, 2]
+            let others = conv.layout == .nchw ? [0, 1] : [0, 3]
+            guard (begins + ends).allSatisfy({ $0 >= 0 }), others.allSatisfy({ begins[$0] == 0 && ends[$0] == 0 })
+            else { continue }
+            let existing: [Int]
+            switch conv.padding {
+            case .valid: existing = [0, 0, 0, 0]
+            case .explicit(let pads) where pads.count == 4: existing = pads
+            default: continue
+            }
+            conv.padding = .explicit([
+                existing[0] + begins[spatial[0]], existing[1] + begins[spatial[1]],
+                existing[2] + ends[spatial[0]], existing[3] + ends[spatial[1]],
+            ])
+            nodes[convolutionIndex].op = .convolution(conv)
+            nodes[convolutionIndex].inputs[0] = node.inputs[0]
             removed.insert(index)
         }
         nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)

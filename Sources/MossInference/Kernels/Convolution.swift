@@ -67,8 +67,11 @@ enum Convolution {
             var geometry = cGeometry(g)
             return moss_depthwise_nchw_scratch(&geometry)
         }
-        if g.isPointwise { return 0 }
-        return g.channels / g.group * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth
+        let depth = g.channels / g.group * g.kernelHeight * g.kernelWidth
+        // The packed C kernel's panel of the columns (NCHW, one group).
+        let panel = conv.layout == .nchw && g.group == 1 ? moss_pointwise_nchw_scratch(Int32(depth)) : 0
+        if g.isPointwise { return panel }
+        return depth * g.outHeight * g.outWidth + panel
     }
 
     static func kernel(
@@ -80,8 +83,31 @@ enum Convolution {
         bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>,
         outShape: [Int],
-        scratch: UnsafeMutablePointer<Float>?
+        scratch: UnsafeMutablePointer<Float>?,
+        constantWeights: Bool = false
     ) -> Kernel {
+        let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
+        let low = conv.clamp?.lowerBound ?? -.infinity
+        let high = conv.clamp?.upperBound ?? .infinity
+        // The C kernels apply the clamp before they store: no separate pass.
+        if isDepthwise(conv, g), g.multiplier == 1 {
+            return depthwiseC(
+                g,
+                layout: conv.layout,
+                x: x,
+                filter: filter,
+                bias: bias,
+                out: out,
+                scratch: scratch,
+                low: low,
+                high: high
+            )
+        }
+        if g.group == 1, constantWeights, moss_pointwise_available() != 0,
+            let kernel = pointwise(conv, g, x: x, filter: filter, bias: bias, out: out, scratch: scratch, low: low, high: high)
+        {
+            return kernel
+        }
         let compute = unclamped(
             conv,
             x: x,
@@ -114,8 +140,6 @@ enum Convolution {
     ) -> Kernel {
         let g = geometry(conv, x: xShape, filter: filterShape, output: outShape)
         switch (conv.layout, isDepthwise(conv, g)) {
-        case (_, true) where g.multiplier == 1:
-            return depthwiseC(g, layout: conv.layout, x: x, filter: filter, bias: bias, out: out, scratch: scratch)
         case (.nchw, true): return depthwiseNCHW(g, x: x, filter: filter, bias: bias, out: out)
         case (.nhwc, true): return depthwiseNHWC(g, x: x, filter: filter, bias: bias, out: out)
         case (.nchw, false): return gemmNCHW(g, x: x, filter: filter, bias: bias, out: out, scratch: scratch)
@@ -158,7 +182,9 @@ enum Convolution {
         filter: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>?
+        scratch: UnsafeMutablePointer<Float>?,
+        low: Float,
+        high: Float
     ) -> Kernel {
         var geometry = cGeometry(g)
         let image = g.channels * g.height * g.width
@@ -166,9 +192,132 @@ enum Convolution {
         return {
             for n in 0..<g.batch {
                 if layout == .nchw {
-                    moss_depthwise_nchw(&geometry, x + n * image, filter, bias, out + n * outImage, scratch)
+                    moss_depthwise_nchw(&geometry, x + n * image, filter, bias, out + n * outImage, scratch, low, high)
                 } else {
-                    moss_depthwise_nhwc(&geometry, x + n * image, filter, bias, out + n * outImage)
+                    moss_depthwise_nhwc(&geometry, x + n * image, filter, bias, out + n * outImage, low, high)
+                }
+            }
+        }
+    }
+
+    /// A convolution of one group with constant weights as a matrix product in the C micro-kernels (a 1×1
+    /// convolution reads its input directly, others go through im2col): the weights repacked once into the panels
+    /// the kernel streams, the bias added in registers, the clamp applied before the store. Nil when the layouts
+    /// are not the two the loaders produce (NCHW/OIHW, NHWC/HWIO).
+    private static func pointwise(
+        _ conv: Operator.Convolution,
+        _ g: Geometry,
+        x: UnsafePointer<Float>,
+        filter: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>?,
+        low: Float,
+        high: Float
+    ) -> Kernel? {
+        let depth = g.channels * g.kernelHeight * g.kernelWidth
+        let k = Int32(depth)
+        let m = Int32(g.outChannels)
+        let pixels = g.outHeight * g.outWidth
+        let image = g.channels * g.height * g.width
+        let outImage = g.outChannels * pixels
+        let direct = g.isPointwise
+        guard direct || scratch != nil else { return nil }
+        switch (conv.layout, conv.filterLayout) {
+        case (.nchw, .oihw):
+            guard let scratch else { return nil }
+            let packed = PackedWeights(count: moss_pointwise_nchw_packed_count(m, k))
+            moss_pointwise_nchw_pack(filter, m, k, packed.base)
+            let panel = direct ? scratch : scratch + depth * pixels
+            return {
+                for n in 0..<g.batch {
+                    let source: UnsafePointer<Float>
+                    if direct {
+                        source = x + n * image
+                    } else {
+                        im2colNCHW(g, source: x + n * image, columns: scratch)
+                        source = UnsafePointer(scratch)
+                    }
+                    moss_pointwise_nchw(
+                        packed.base,
+                        bias,
+                        source,
+                        out + n * outImage,
+                        m,
+                        k,
+                        Int32(pixels),
+                        low,
+                        high,
+                        panel
+                    )
+                }
+            }
+        case (.nhwc, .hwio):
+            let packed = PackedWeights(count: moss_pointwise_nhwc_packed_count(k, m))
+            moss_pointwise_nhwc_pack(filter, bias, k, m, packed.base)
+            if direct {
+                let rows = Int32(g.batch * pixels)
+                return { moss_pointwise_nhwc(packed.base, x, out, rows, k, m, low, high) }
+            }
+            let columns = scratch!
+            return {
+                for n in 0..<g.batch {
+                    im2colNHWC(g, source: x + n * image, columns: columns)
+                    moss_pointwise_nhwc(packed.base, columns, out + n * outImage, Int32(pixels), k, m, low, high)
+                }
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The im2col matrix of one NCHW image (one group of `g.channels / g.group` channels): [c·kh·kw][pixels].
+    private static func im2colNCHW(_ g: Geometry, source: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
+        let groupChannels = g.channels / g.group
+        let pixels = g.outHeight * g.outWidth
+        let plane = g.height * g.width
+        for c in 0..<groupChannels {
+            for kh in 0..<g.kernelHeight {
+                let rows = validRange(
+                    count: g.outHeight,
+                    stride: g.strideHeight,
+                    shift: kh * g.dilationHeight - g.padTop,
+                    size: g.height
+                )
+                for kw in 0..<g.kernelWidth {
+                    let shift = kw * g.dilationWidth - g.padLeft
+                    let valid = validRange(count: g.outWidth, stride: g.strideWidth, shift: shift, size: g.width)
+                    let row = col + ((c * g.kernelHeight + kh) * g.kernelWidth + kw) * pixels
+                    row.update(repeating: 0, count: pixels)
+                    for oh in rows {
+                        let sourceRow =
+                            source + c * plane + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width
+                            + shift
+                        let targetRow = row + oh * g.outWidth
+                        for ow in valid { targetRow[ow] = sourceRow[ow * g.strideWidth] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The im2col matrix of one NHWC image: [pixels][kh·kw·c].
+    private static func im2colNHWC(_ g: Geometry, source x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
+        let depth = g.kernelHeight * g.kernelWidth * g.channels
+        for oh in 0..<g.outHeight {
+            for ow in 0..<g.outWidth {
+                var target = col + (oh * g.outWidth + ow) * depth
+                for kh in 0..<g.kernelHeight {
+                    let ih = oh * g.strideHeight + kh * g.dilationHeight - g.padTop
+                    for kw in 0..<g.kernelWidth {
+                        let iw = ow * g.strideWidth + kw * g.dilationWidth - g.padLeft
+                        if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
+                            target.update(from: x + (ih * g.width + iw) * g.channels, count: g.channels)
+                        } else {
+                            target.update(repeating: 0, count: g.channels)
+                        }
+                        target += g.channels
+                    }
                 }
             }
         }
@@ -287,35 +436,7 @@ enum Convolution {
                         columns = source
                     } else {
                         let col = scratch!
-                        for c in 0..<groupChannels {
-                            for kh in 0..<g.kernelHeight {
-                                let rows = validRange(
-                                    count: g.outHeight,
-                                    stride: g.strideHeight,
-                                    shift: kh * g.dilationHeight - g.padTop,
-                                    size: g.height
-                                )
-                                for kw in 0..<g.kernelWidth {
-                                    let shift = kw * g.dilationWidth - g.padLeft
-                                    let valid = validRange(
-                                        count: g.outWidth,
-                                        stride: g.strideWidth,
-                                        shift: shift,
-                                        size: g.width
-                                    )
-                                    let row = col + ((c * g.kernelHeight + kh) * g.kernelWidth + kw) * pixels
-                                    row.update(repeating: 0, count: pixels)
-                                    for oh in rows {
-                                        let sourceRow =
-                                            source + c * plane
-                                            + (oh * g.strideHeight + kh * g.dilationHeight - g.padTop) * g.width
-                                            + shift
-                                        let targetRow = row + oh * g.outWidth
-                                        for ow in valid { targetRow[ow] = sourceRow[ow * g.strideWidth] }
-                                    }
-                                }
-                            }
-                        }
+                        im2colNCHW(g, source: source, columns: col)
                         columns = UnsafePointer(col)
                     }
                     MatrixProduct.sgemm(
@@ -364,26 +485,7 @@ enum Convolution {
                     columns = x
                 } else {
                     let col = scratch!
-                    for oh in 0..<g.outHeight {
-                        for ow in 0..<g.outWidth {
-                            var target = col + (oh * g.outWidth + ow) * depth
-                            for kh in 0..<g.kernelHeight {
-                                let ih = oh * g.strideHeight + kh * g.dilationHeight - g.padTop
-                                for kw in 0..<g.kernelWidth {
-                                    let iw = ow * g.strideWidth + kw * g.dilationWidth - g.padLeft
-                                    if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                                        target.update(
-                                            from: x + ((n * g.height + ih) * g.width + iw) * g.channels,
-                                            count: g.channels
-                                        )
-                                    } else {
-                                        target.update(repeating: 0, count: g.channels)
-                                    }
-                                    target += g.channels
-                                }
-                            }
-                        }
-                    }
+                    im2colNHWC(g, source: x + n * g.height * g.width * g.channels, columns: col)
                     columns = UnsafePointer(col)
                 }
                 MatrixProduct.sgemm(
@@ -404,4 +506,16 @@ enum Convolution {
             }
         }
     }
+}
+
+/// Weights repacked for a C kernel, owned by the kernel closure that reads them.
+final class PackedWeights {
+    let base: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        base = .allocate(capacity: Swift.max(count, 1))
+        base.initialize(repeating: 0, count: Swift.max(count, 1))
+    }
+
+    deinit { base.deallocate() }
 }

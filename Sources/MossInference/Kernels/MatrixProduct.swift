@@ -1,3 +1,5 @@
+import CMossInferenceKernels
+
 /// Matrix products: a row-major SGEMM (OpenBLAS when present and the product is large enough to pay for the call,
 /// a portable loop otherwise), and the MatMul and Gemm operators on top of it.
 package enum MatrixProduct {
@@ -21,6 +23,12 @@ package enum MatrixProduct {
         c: UnsafeMutablePointer<Float>,
         ldc: Int
     ) {
+        // One row (a classifier at batch 1): B read once in place, where SGEMM would repack it on every call.
+        if m == 1, !transposeA, !transposeB, m * n * k >= blasThreshold,
+            moss_row_times_matrix(a, b, ldb, Int32(k), Int32(n), alpha, beta, c) != 0
+        {
+            return
+        }
         if m * n * k >= blasThreshold, let blas = OpenBLAS.sgemm {
             blas(
                 OpenBLAS.rowMajor,

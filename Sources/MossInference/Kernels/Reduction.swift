@@ -41,6 +41,17 @@ enum Reduction {
             let middle = reducedCount
             let inner = shape.product((sorted.last! + 1)..<shape.count)
             let scale = 1 / Float(middle)
+            if inner == 1 {
+                // A suffix of axes (GlobalAveragePool in NCHW): one running sum in a register per output.
+                return {
+                    for o in 0..<outer {
+                        let source = x + o * middle
+                        var sum: Float = 0
+                        for r in 0..<middle { sum += source[r] }
+                        out[o] = sum * scale
+                    }
+                }
+            }
             return {
                 for o in 0..<outer {
                     let row = out + o * inner
