@@ -155,6 +155,9 @@ public final class MQTTBroker: Service, Sendable, CustomStringConvertible {
             // TCP level: as a socket-level option, TCP_NODELAY (1) would be SO_DEBUG, which only root may set.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // NIO keeps each connection's receive buffer between reads at the size it last needed, 2 KiB at
+            // first by default: the largest part of an idle client's memory. Start small; it doubles on every full read.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 128, maximum: 65_536))
             .childChannelInitializer { channel in
                 guard registry.reserveSocket(limit: limits.maximumConnections) else {
                     logger.warning("Connection limit reached; refusing connection",

@@ -14,7 +14,7 @@ struct ListenerContext: Sendable {
 /// It decodes packets itself (``MQTTPacketDecoder``) from the bytes it reads; everything written is already-encoded bytes.
 /// Other event loops reach it only through `scheduleFlush(of:)`, `resumeReading(from:)` and `takeOver()`,
 /// which hop onto its loop.
-final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
+final class MQTTConnectionHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -25,7 +25,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     let listener: ListenerContext
     let eventLoop: any EventLoop
     private let registry: ConnectionRegistry
-    private var logger: Logger
+    private let brokerLogger: Logger
+    /// For log lines only; set once CONNECT names the client.
+    private var loggedClientID: String?
     private var context: ChannelHandlerContext?
 
     private var state = State.awaitingConnect
@@ -41,8 +43,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var willDelay: UInt32 = 0
     private var keepAlive: TimeAmount?
     private var lastRead = NIODeadline.now()
-    private var keepAliveTask: Scheduled<Void>?
-    private var connectTimeoutTask: Scheduled<Void>?
+    /// The connect timeout until CONNECT, then the keep-alive check: one timer at a time, calling back this handler
+    /// (no promise, future and closures per timer, as `scheduleTask` would keep for every idle connection).
+    private var timer: NIOScheduledCallback?
     private var inboundAliases: [UInt16: String] = [:]
     private var sessionExpiryAtConnect: UInt32 = 0
     private var requestProblemInformation = true
@@ -64,9 +67,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.core = core
         self.listener = listener
         self.eventLoop = eventLoop
-        self.logger = logger
+        self.brokerLogger = logger
         self.registry = registry
         self.decoder = MQTTPacketDecoder(maximumPacketSize: core.limits.maximumPacketSize)
+    }
+
+    /// The broker's logger with this connection's peer and client id. Built for each (rare) log line instead of
+    /// stored: metadata set on a stored logger copies its storage and every handler's metadata, ~1 kB per
+    /// idle connection.
+    private var logger: Logger {
+        var logger = brokerLogger
+        logger[metadataKey: "mqtt.peer"] = "\(peer)"
+        if let loggedClientID { logger[metadataKey: "mqtt.client_id"] = "\(loggedClientID)" }
+        return logger
     }
 
     /// A snapshot for `moss status`; nil until CONNECT completed. Must be called on the event loop.
@@ -89,18 +102,13 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         if let address = context.channel.remoteAddress {
             peer = "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
         }
-        logger[metadataKey: "mqtt.peer"] = "\(peer)"
-        connectTimeoutTask = context.eventLoop.scheduleTask(in: TimeAmount(core.limits.connectTimeout)) {
-            [weak self] in
-            guard let self, self.state == .awaitingConnect else { return }
-            self.logger.info("Closing connection that did not complete CONNECT in time")
-            self.close()
-        }
+        // Throws only while the event loop shuts down, when there is nothing left to time out.
+        timer = try? context.eventLoop.scheduleCallback(at: .now() + TimeAmount(core.limits.connectTimeout), handler: self)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connectTimeoutTask?.cancel()
-        keepAliveTask?.cancel()
+        timer?.cancel()
+        timer = nil
         resumeTask?.cancel()
         if state == .connected && received.readableBytes > 0 {
             // Packets the client sent before closing were read while it was paused: they still count.
@@ -125,7 +133,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 )
             }
             core.connectionClosed(session, will: willMessage, willDelay: willDelay, willSource: .client(identity))
-            logger.debug("Client disconnected")
+            if brokerLogger.logLevel <= .debug { logger.debug("Client disconnected") }
         }
         registry.remove(self)
         self.context = nil
@@ -216,7 +224,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: CONNECT
 
     private func handleConnect(_ connect: MQTTPacket.Connect, context: ChannelHandlerContext) {
-        connectTimeoutTask?.cancel()
+        timer?.cancel()
+        timer = nil
         version = connect.protocolVersion
         let isV5 = version == .v5
         let limits = core.limits
@@ -242,7 +251,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             clientID = "moss-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
             assigned = true
         }
-        logger[metadataKey: "mqtt.client_id"] = "\(clientID)"
+        loggedClientID = clientID
 
         var serverKeepAlive: UInt16?
         var effectiveKeepAlive = connect.keepAlive
@@ -333,7 +342,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         write(.connack(.init(sessionPresent: opened.present, reasonCode: .success, properties: properties)), context: context)
         scheduleKeepAliveCheck()
-        logger.debug("Client connected", metadata: ["mqtt.version": "\(version)", "mqtt.identity": "\(identityName)"])
+        if brokerLogger.logLevel <= .debug {
+            logger.debug("Client connected", metadata: ["mqtt.version": "\(version)", "mqtt.identity": "\(identityName)"])
+        }
     }
 
     // MARK: Packets after CONNECT
@@ -558,15 +569,26 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func scheduleKeepAliveCheck() {
         guard let keepAlive, let context else { return }
-        let deadline = lastRead + keepAlive
-        keepAliveTask = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
-            guard let self, self.state == .connected, let keepAlive = self.keepAlive else { return }
-            if NIODeadline.now() >= self.lastRead + keepAlive {
-                self.logger.info("Keep alive expired; closing connection")
-                self.disconnect(.keepAliveTimeout, reason: "no packet within 1.5 × keep alive")
+        timer = try? context.eventLoop.scheduleCallback(at: lastRead + keepAlive, handler: self)
+    }
+
+    /// The timer fired: the connect timeout while awaiting CONNECT, the keep-alive check once connected.
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timer = nil
+        switch state {
+        case .awaitingConnect:
+            logger.info("Closing connection that did not complete CONNECT in time")
+            close()
+        case .connected:
+            guard let keepAlive else { return }
+            if NIODeadline.now() >= lastRead + keepAlive {
+                logger.info("Keep alive expired; closing connection")
+                disconnect(.keepAliveTimeout, reason: "no packet within 1.5 × keep alive")
             } else {
-                self.scheduleKeepAliveCheck()
+                scheduleKeepAliveCheck()
             }
+        case .closed:
+            return
         }
     }
 
