@@ -35,6 +35,7 @@ enum DeployProgress {
 
     private static func poll(_ client: AdminClient, terminal: Bool) async {
         var seen: [String: ResourceTransfer] = [:]
+        var announced: Set<String> = []
         var drawn = false
         func finished(except current: Set<String>) {
             for (id, last) in seen.sorted(by: { $0.key < $1.key }) where !current.contains(id) {
@@ -50,9 +51,12 @@ enum DeployProgress {
             if Task.isCancelled { break }
             finished(except: Set(transfers.map(\.resourceId)))
             for transfer in transfers {
-                if seen[transfer.resourceId] == nil, !terminal {
+                // Announced once its size is known (the response's head), or once bytes arrive without one; a poll can
+                // see a transfer that has not had its answer yet.
+                if !terminal, !announced.contains(transfer.resourceId), transfer.total != nil || transfer.bytes > 0 {
                     let size = transfer.total.map { " (\(ByteCount.text($0)))" } ?? ""
                     write("Downloading \(transfer.resourceId) from \(transfer.source)\(size)\n")
+                    announced.insert(transfer.resourceId)
                 }
                 seen[transfer.resourceId] = transfer
             }
