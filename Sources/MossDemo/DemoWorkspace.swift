@@ -16,10 +16,9 @@ struct DemoWorkspace {
     var demo: String { root + "/demo" }
     var certificates: CertificateDirectory { DataDirectory(path: root).certificates }
 
-    /// What was laid out: the group file, and whether the functions could get greengrasssdk.
+    /// What was laid out: the group file to deploy.
     struct Layout {
         var groupFile: String
-        var functions: Bool
     }
 
     func prepare() throws -> Layout {
@@ -37,7 +36,7 @@ struct DemoWorkspace {
             withFunctions: functions
         )
         try Data(group.yaml.utf8).write(to: URL(fileURLWithPath: groupFile))
-        return Layout(groupFile: groupFile, functions: functions)
+        return Layout(groupFile: groupFile)
     }
 
     private func makeCertificates() throws {
@@ -100,7 +99,7 @@ struct DemoWorkspace {
             say("Installing greengrasssdk for the functions (pip install --target \(staging) greengrasssdk) …")
             for pip in [["python3", "-m", "pip"], ["/usr/bin/python3", "-m", "pip"], ["pip3"]] {
                 let arguments = pip + ["install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target", staging, "greengrasssdk==1.6.1"]
-                if Self.run(arguments), manager.fileExists(atPath: staging + "/greengrasssdk/__init__.py") {
+                if Self.capture(arguments) != nil, manager.fileExists(atPath: staging + "/greengrasssdk/__init__.py") {
                     source = staging + "/greengrasssdk"
                     break
                 }
@@ -152,12 +151,8 @@ struct DemoWorkspace {
         return nil
     }
 
-    /// Runs a program found on PATH; true when it exits 0. Its output is not shown (the view owns the terminal).
-    @discardableResult
-    private static func run(_ arguments: [String]) -> Bool {
-        capture(arguments) != nil
-    }
-
+    /// Runs a program found on PATH; its output when it exits 0, else nil. Its stderr is not shown (the view owns the
+    /// terminal).
     private static func capture(_ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

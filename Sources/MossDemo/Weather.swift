@@ -24,8 +24,6 @@ struct Weather: Sendable {
         0.5 - 0.5 * cos(Self.startingPhase + 2 * Double.pi * elapsed / cycle)
     }
 
-    func isRaining(at elapsed: Double) -> Bool { wetness(at: elapsed) >= Self.rainThreshold }
-
     /// A reading of the air at `elapsed` seconds.
     mutating func reading(at elapsed: Double) -> Reading {
         let w = wetness(at: elapsed)
