@@ -1,5 +1,6 @@
 import Foundation
 import MossLogging
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,6 @@ import Glibc
 // from any thread.
 final class WorkerProcess: @unchecked Sendable {
     private let process: Process
-    /// Holds the output pipe's read source for as long as the worker runs.
-    private var reader: WorkerOutputReader?
 
     /// Starts `command` with exactly `environment`; its stdout and stderr go, line by line and time-stamped, to
     /// `output` (nowhere when nil); `onExit` gets the status.
@@ -58,7 +57,7 @@ final class WorkerProcess: @unchecked Sendable {
         if let pipeEnds, let output {
             // The daemon's copy of the write end would keep the pipe open after the worker exits.
             try? pipeEnds.write.close()
-            reader = WorkerOutputReader(descriptor: pipeEnds.read, output: output)
+            WorkerOutputReader.start(descriptor: pipeEnds.read, output: output, group: MultiThreadedEventLoopGroup.singleton)
         }
         self.process = process
     }
