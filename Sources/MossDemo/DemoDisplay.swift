@@ -124,10 +124,14 @@ struct DemoDisplay {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
 
+    /// The machine's local time, from the C library: the daemon's Foundation default time zone is UTC.
     private static func clock() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
+        var seconds = time(nil)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var text = [CChar](repeating: 0, count: 16)
+        let count = strftime(&text, text.count, "%H:%M:%S", &parts)
+        return String(decoding: text[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func timestamp() -> String {

@@ -36,6 +36,7 @@ public struct MossDaemon: Sendable {
 
     public func run() async throws {
         try configuration.validate()
+        DaemonTimeZone.useUTC()
         let startedAt = ContinuousClock.now
         let dataDirectory = DataDirectory(path: configuration.dataDirectory)
         try dataDirectory.create()
