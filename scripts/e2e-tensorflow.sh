@@ -4,7 +4,7 @@
 #
 #   sudo scripts/e2e-tensorflow.sh                           # a throwaway venv under /var/tmp, removed afterwards
 #   MOSS_E2E_VENV=/var/tmp/moss-e2e-venv scripts/e2e-tensorflow.sh   # kept and reused (made on first use)
-#   MOSS_BINARY=.build/debug/moss scripts/e2e-tensorflow.sh  # a moss already built (default: scripts/moss, release)
+#   MOSS_BINARY=.build/debug/moss scripts/e2e-tensorflow.sh  # a moss already built (default: scripts/build/release.sh)
 #
 # What it does: reads the republishing and the inference Lambda from ../shared/seeds at run time (never copied into
 # the repository, never changed), puts greengrasssdk beside each (pip --target, as the tutorial zipped it), serves
@@ -102,8 +102,7 @@ say "venv ready after $(elapsed) s: Python $("$python" -c 'import platform; prin
 if [ -n "${MOSS_BINARY:-}" ]; then
     moss="$MOSS_BINARY"
 else
-    "$root/scripts/moss" --version >/dev/null  # builds the release binary when it is missing or stale
-    moss="$root/.build/release/moss"
+    moss="$("$root/scripts/build/release.sh")"
 fi
 [ -x "$moss" ] || fail "no moss binary at $moss"
 

@@ -25,8 +25,7 @@ cp "$SHARED/bench/run_bench.sh" "$SHARED/bench/mqttbench.c" "$SHARED/bench/summa
    "$SHARED/bench/mosquitto-bench.conf" "$OUT/kit/"
 chmod +x "$OUT/kit/run_bench.sh"
 
-(cd "$ROOT" && swift build -c release --product moss >/dev/null)
-MOSS="$(cd "$ROOT" && swift build -c release --show-bin-path)/moss"
+MOSS="$("$ROOT/scripts/build/release.sh")"
 echo "moss: $MOSS ($(stat -c %s "$MOSS") bytes); mosquitto: $(mosquitto -h 2>/dev/null | head -1)" | tee "$OUT/versions.txt"
 
 run_broker() { # NAME PHASE [env...]

@@ -9,8 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-20}
-swift build -c release --product moss >/dev/null
-BIN="$(swift build -c release --show-bin-path)/moss"
+BIN="$(scripts/build/release.sh)"
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/moss-deploy-bench.XXXXXX")
 "$BIN" run --data-dir "$DATA" --mqtt-port 0 --mqtts-port 0 --log-level warning 2>"$DATA.log" &
 DAEMON=$!

@@ -12,8 +12,7 @@ PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
 FUNCTION_PYTHON=${FUNCTION_PYTHON:-/usr/bin/python3}
 "$PYTHON" -c "import greengrasssdk, paho.mqtt" || { echo "needs greengrasssdk and paho-mqtt for $PYTHON" >&2; exit 1; }
 SDK=$("$PYTHON" -c 'import greengrasssdk, os; print(os.path.dirname(greengrasssdk.__file__))')
-swift build -c release --product moss >/dev/null 2>&1
-BIN="$(swift build -c release --show-bin-path)/moss"
+BIN="$(scripts/build/release.sh)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/moss-functions-bench.XXXXXX")
 chmod 755 "$WORK"
 mkdir -p "$WORK/echo"

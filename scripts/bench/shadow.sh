@@ -62,10 +62,10 @@ esac
 
 # ---------------------------------------------------------------- build
 echo "== building (release): moss, shadowbench"
-(cd "$ROOT" && swift build -c release --product moss) > "$OUT/build.log" 2>&1 \
+MOSS=$("$ROOT/scripts/build/release.sh" 2> "$OUT/build.log") \
     || { tail -30 "$OUT/build.log" >&2; echo "shadow.sh: swift build failed, see $OUT/build.log" >&2; exit 1; }
+# Other release products (the in-process benchmark) build with SwiftPM's defaults.
 BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
-MOSS="$BIN/moss"
 SB="$DATA_ROOT/shadowbench"
 cc -O2 -Wall -Wextra -o "$SB" "$ROOT/scripts/bench/shadowbench.c" -lm
 
