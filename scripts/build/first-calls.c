@@ -6,9 +6,14 @@
 // enters one, the original byte is put back, the function is printed, and the thread goes on: each function traps
 // once, so the program runs at nearly full speed. All threads are traced; signals are passed on; SIGINT and
 // SIGTERM sent to first-calls are forwarded, so a graceful shutdown is recorded too.
+// Processes the program forks would inherit the breakpoints untraced and die of the first one: the workload must not
+// start any (order-file.sh's does not deploy functions).
 //
 // usage: nm --defined-only BINARY | awk '$2 ~ /[tTwW]/ {print $1, $3}' | first-calls OUT BINARY [ARGS...]
 #define _GNU_SOURCE
+#if !defined(__x86_64__)
+#error "first-calls reads and rewinds x86-64 registers; record the order file on an x86-64 machine (it is the same list)"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
